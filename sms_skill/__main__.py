@@ -1,0 +1,3 @@
+from sms_skill.cli import main
+
+main()

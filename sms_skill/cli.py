@@ -1,0 +1,431 @@
+"""Command-line interface: parsing and printing only; the work is done in the library."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+
+from sms_skill import builder, validation
+from sms_skill.errors import USAGE, InputError, SkillError
+from sms_skill.lifecycle import BROKEN_PIPE_EXIT, Interrupted, install_signal_handlers
+
+PROG = os.environ.get("SMS_SKILL_PROG", "sms-skill")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SETTINGS_KEY = "sms_skill.settings"
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0 success            1 API or CLI failure     2 bad input, nothing called
+  3 environment (aliyun CLI, plugin, credentials)
+  4 --verify refused   5 outcome unknown: run query-status before any resend
+  6 duplicate of a recent send (--force overrides)
+  130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP), AI mode already off
+"""
+
+
+@dataclass
+class Settings:
+    region: str | None = None
+    profile: str | None = None
+    dry_run: bool = False
+    format: str = "auto"
+    query: str | None = None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_root().meta.setdefault(SETTINGS_KEY, Settings())
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    """Common options may come before or after the subcommand; the one given wins."""
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT:
+        return
+    if param.name in validation.SECRET_NAMES:
+        validation.refuse_secret(param.opts[0])
+    if param.name == "region" and not re.fullmatch(r"[a-z0-9-]+", str(value)):
+        raise InputError("--region", f"{value!r} is not a region id (e.g. cn-hangzhou)")
+    setattr(_settings(ctx), param.name, value)
+
+
+def common_options(func: Callable) -> Callable:
+    options = [
+        click.option("-r", "--region", metavar="REGION", expose_value=False, callback=_store,
+                     help="Region id [default: $ALIBABA_CLOUD_REGION_ID or cn-hangzhou]."),
+        click.option("--profile", metavar="NAME", expose_value=False, callback=_store,
+                     help="aliyun CLI profile (passed only when given)."),
+        click.option("--dry-run", is_flag=True, expose_value=False, callback=_store,
+                     help="Print the aliyun commands that would run; run nothing."),
+        click.option("--format", type=click.Choice(["auto", "json", "table"]),
+                     expose_value=False, callback=_store,
+                     help="auto (default): a table on a terminal, JSON otherwise."),
+        click.option("--query", metavar="JMESPATH", expose_value=False, callback=_store,
+                     help="JMESPath expression applied to the JSON result."),
+    ] + [
+        click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False,
+                     callback=_store)
+        for name in validation.SECRET_NAMES
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class Group(click.Group):
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        common_options(cmd)
+        super().add_command(cmd, name)
+
+
+@click.group(cls=Group, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
+@click.version_option(package_name="alibabacloud-sms-skill", prog_name=PROG,
+                      message="%(prog)s %(version)s")
+@common_options
+def cli() -> None:
+    """Send SMS through Alibaba Cloud (dysmsapi 2017-05-25) with the aliyun CLI.
+
+    Every aliyun call carries --api-version 2017-05-25, the skill's --user-agent and
+    --read-timeout 3; AI mode is switched on before the first call and off at every exit.
+    Credentials come from the aliyun credential chain, never from the command line.
+
+    \b
+    Examples:
+      send_sms.sh precheck
+      send_sms.sh send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}' --verify
+      send_sms.sh query-status -p 13800138000 --biz-id '900619746936498440^0'
+      send_sms.sh --dry-run send -p 13800138000 -s MySign -t SMS_123456
+    """
+
+
+def run_operation(rows: str | None = None) -> Callable:
+    """Decorate a command body ``(client, **options) -> result``: validation and calls
+    happen inside a Client whose AI mode is off before anything is printed."""
+
+    def wrap(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def command(**options: object) -> None:
+            from sms_skill import output
+            from sms_skill.client import Client
+
+            settings = _settings(click.get_current_context())
+            query = output.compile_query(settings.query)
+            target = builder.Target(settings.region or builder.default_region(),
+                                    settings.profile)
+            with Client(target, dry_run=settings.dry_run) as client:
+                result = body(client, **options)
+            if settings.dry_run:
+                click.echo("dry run: nothing was sent or queried.", err=True)
+                return
+            click.echo(output.render(result, settings.format, query, rows))
+
+        return command
+
+    return wrap
+
+
+def _ops():
+    from sms_skill import operations
+
+    return operations
+
+
+@cli.command()
+@click.option("-p", "--phone-numbers", required=True,
+              help="Comma-separated numbers, at most 1000 (e.g. 13800138000,+85261234567).")
+@click.option("-s", "--sign-name", required=True, help="Approved signature name.")
+@click.option("-t", "--template-code", required=True, help="Approved template code.")
+@click.option("-tp", "--template-param", metavar="JSON",
+              help="Template variables as a JSON object, e.g. '{\"code\":\"123456\"}'.")
+@click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
+@click.option("--verify", is_flag=True,
+              help="Refuse unless signature and template are approved and every template "
+                   "variable has a value (exit 4).")
+@run_operation()
+def send(client, phone_numbers, sign_name, template_code, template_param, out_id, verify):
+    """Send one message to up to 1000 numbers (SendSms).
+
+    Code=OK means the gateway accepted it, not that it was delivered: check with
+    query-status.
+
+    \b
+    Examples:
+      send_sms.sh send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}'
+      send_sms.sh send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
+    """
+    return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
+                       out_id, verify=verify)
+
+
+@cli.command("batch-send")
+@click.option("--phone-number-json", required=True, metavar="JSON",
+              help="JSON array of numbers, at most 100.")
+@click.option("--sign-name-json", required=True, metavar="JSON",
+              help="JSON array of signatures, one per number.")
+@click.option("-t", "--template-code", required=True, help="Template code shared by all.")
+@click.option("--template-param-json", metavar="JSON",
+              help="JSON array of variable objects, one per number.")
+@click.option("--sms-up-extend-code-json", metavar="JSON",
+              help="JSON array of upstream extension codes, one per number.")
+@click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
+@click.option("--verify", is_flag=True,
+              help="Refuse unless every signature and the template are approved (exit 4).")
+@run_operation()
+def batch_send(client, phone_number_json, sign_name_json, template_code,
+               template_param_json, sms_up_extend_code_json, out_id, verify):
+    """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms).
+
+    \b
+    Example:
+      send_sms.sh batch-send --phone-number-json '["13800138000","13900139000"]' \\
+        --sign-name-json '["SignA","SignB"]' -t SMS_123456 \\
+        --template-param-json '[{"code":"111111"},{"code":"222222"}]'
+    """
+    return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
+                             template_param_json, sms_up_extend_code_json, out_id,
+                             verify=verify)
+
+
+def page_options(size: int, index_name: str = "--page-index") -> Callable:
+    def decorate(func: Callable) -> Callable:
+        func = click.option("--page-size", default=size, show_default=True,
+                            help="Items per page (1 to 50).")(func)
+        return click.option(index_name, default=1, show_default=True,
+                            help="Page number, from 1.")(func)
+
+    return decorate
+
+
+@cli.command("list-signs")
+@page_options(50)
+@run_operation(rows="SmsSignList")
+def list_signs(client, page_index, page_size):
+    """List signatures with their review status (QuerySmsSignList).
+
+    \b
+    Example:
+      send_sms.sh list-signs --page-size 20
+    """
+    return _ops().list_signs(client, page_index, page_size)
+
+
+@cli.command("list-templates")
+@page_options(50)
+@run_operation(rows="SmsTemplateList")
+def list_templates(client, page_index, page_size):
+    """List templates with content and review status (QuerySmsTemplateList).
+
+    \b
+    Example:
+      send_sms.sh list-templates --page-index 2
+    """
+    return _ops().list_templates(client, page_index, page_size)
+
+
+@cli.command("query-sign")
+@click.option("-s", "--sign-name", required=True, help="Signature name.")
+@run_operation(rows="SignIspRegisterDetailList")
+def query_sign(client, sign_name):
+    """Show one signature: status (1 approved) and carrier registration (GetSmsSign).
+
+    \b
+    Example:
+      send_sms.sh query-sign -s MySign
+    """
+    return _ops().query_sign(client, sign_name)
+
+
+@cli.command("query-template")
+@click.option("-t", "--template-code", required=True, help="Template code.")
+@run_operation()
+def query_template(client, template_code):
+    """Show one template: status (1 approved) and content (GetSmsTemplate).
+
+    \b
+    Example:
+      send_sms.sh query-template -t SMS_123456
+    """
+    return _ops().query_template(client, template_code)
+
+
+@cli.command("query-status")
+@click.option("-p", "--phone-numbers", "phone_number", required=True,
+              help="The one number to look up.")
+@click.option("--send-date", metavar="YYYYMMDD",
+              help="Day of the send [default: today in UTC+8, the service's calendar].")
+@click.option("--biz-id", help="BizId returned by send, for an exact match.")
+@click.option("--page-size", default=10, show_default=True, help="Records per page (1 to 50).")
+@click.option("--current-page", default=1, show_default=True, help="Page number, from 1.")
+@run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO")
+def query_status(client, phone_number, send_date, biz_id, page_size, current_page):
+    """Delivery receipts for one number on one day (QuerySendDetails).
+
+    SendStatus: 1 in flight, 2 failed, 3 delivered; ErrCode explains a failure.
+
+    \b
+    Example:
+      send_sms.sh query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
+    """
+    return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
+                               current_page)
+
+
+@cli.command("query-statistics")
+@click.option("--start-date", required=True, metavar="YYYYMMDD", help="First day.")
+@click.option("--end-date", required=True, metavar="YYYYMMDD", help="Last day.")
+@click.option("--is-globe", default="1", show_default=True,
+              help="1 domestic, 2 international / Hong Kong, Macao, Taiwan.")
+@click.option("--template-type", help="0 code, 1 notification, 2 marketing, "
+                                      "3 international, 7 digital.")
+@click.option("-s", "--sign-name", help="Only this signature.")
+@page_options(10)
+@run_operation(rows="Data.TargetList")
+def query_statistics(client, start_date, end_date, is_globe, template_type, sign_name,
+                     page_index, page_size):
+    """Daily totals of sent, succeeded and failed messages (QuerySendStatistics).
+
+    \b
+    Examples:
+      send_sms.sh query-statistics --start-date 20260301 --end-date 20260326
+      send_sms.sh query-statistics --start-date 20260301 --end-date 20260326 --is-globe 2
+    """
+    return _ops().query_statistics(client, start_date, end_date, is_globe, template_type,
+                                   sign_name, page_index, page_size)
+
+
+@cli.command("list-qualifications")
+@click.option("--qualification-group-name", help="Filter by qualification name.")
+@click.option("--company-name", help="Filter by company name.")
+@click.option("--state", help="INIT, PASS, NOT_PASS, NOT_FINISH or CANCEL.")
+@click.option("--work-order-id", help="Filter by work order id.")
+@click.option("--legal-person-name", help="Filter by legal person.")
+@click.option("--use-by-self", type=click.BOOL, help="true: for your own business.")
+@page_options(20, "--page-no")
+@run_operation(rows="Data.List")
+def list_qualifications(client, **filters):
+    """List SMS qualification records (QuerySmsQualificationRecord).
+
+    See references/sms-qualification.md for fields and states.
+
+    \b
+    Example:
+      send_sms.sh list-qualifications --state PASS --page-size 20
+    """
+    return _ops().list_qualifications(client, **filters)
+
+
+@cli.command("query-qualification")
+@click.option("--qualification-group-id", required=True, help="GroupId from the list.")
+@click.option("--order-id", help="Work order id.")
+@run_operation()
+def query_qualification(client, qualification_group_id, order_id):
+    """One qualification in detail (QuerySingleSmsQualification).
+
+    \b
+    Example:
+      send_sms.sh query-qualification --qualification-group-id 10000123
+    """
+    return _ops().query_qualification(client, qualification_group_id, order_id)
+
+
+@cli.command()
+def precheck():
+    """Run the pre-check now and report each step on stderr.
+
+    Checks aliyun >= 3.3.3, turns on plugin auto-install, updates plugins and looks for
+    credentials. Other commands run it by themselves when no fresh result is cached
+    (SMS_SKILL_PRECHECK_TTL seconds, default 86400).
+
+    \b
+    Example:
+      send_sms.sh precheck
+    """
+    from dataclasses import asdict
+
+    from sms_skill import output
+    from sms_skill.client import Client
+
+    settings = _settings(click.get_current_context())
+    query = output.compile_query(settings.query)
+    if settings.dry_run:
+        raise InputError("--dry-run", "precheck only reads the local aliyun CLI; run it "
+                                      "without --dry-run")
+    with Client(builder.Target(settings.region or builder.default_region(),
+                               settings.profile)) as client:
+        result = client.run_precheck(fresh=True)
+    click.echo(output.render(asdict(result), settings.format, query, "steps"))
+
+
+@cli.command()
+@click.argument("code")
+def explain(code):
+    """Meaning and next step for an error code, from references/sms-error-codes.md.
+
+    \b
+    Examples:
+      send_sms.sh explain isv.BUSINESS_LIMIT_CONTROL
+      send_sms.sh explain MOBILE_NOT_ON_SERVICE
+    """
+    from sms_skill import output, references
+
+    settings = _settings(click.get_current_context())
+    entry = references.lookup(code)
+    if entry is None:
+        raise InputError("CODE", f"{code} is not in references/sms-error-codes.md;",
+                         "See the Triage section of that file; for a send, check delivery "
+                         "with query-status.")
+    data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
+            "Section": entry.section}
+    click.echo(output.render(data, settings.format, output.compile_query(settings.query)))
+
+
+# click >= 8.2 raises this for a bare group call; older versions print help themselves.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code instead of exiting."""
+    try:
+        cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+        return 0
+    except _NO_ARGS_IS_HELP as exc:
+        click.echo(exc.ctx.get_help())
+        return 0
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else PROG
+        return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        return _fail("aborted", 130)
+    except SkillError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except Interrupted as exc:
+        return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head -c1`): nothing more can be printed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
+
+
+def main() -> None:
+    install_signal_handlers()
+    code = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = code or BROKEN_PIPE_EXIT
+    sys.exit(code)

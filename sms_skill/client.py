@@ -1,0 +1,131 @@
+"""The client: every aliyun call of a run goes through ``Client``.
+
+It runs the pre-check when no fresh result is cached, switches AI mode on before the first
+call and off when the run ends, builds product commands with the compliance flags, and in
+dry-run mode prints those commands instead of running anything.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shlex
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from sms_skill import builder, paths, precheck, responses, runner
+from sms_skill.aimode import AiModeSession
+from sms_skill.errors import EnvironmentProblem
+from sms_skill.runner import Completed
+
+CALL_TIMEOUT_VARIABLE = "SMS_SKILL_CALL_TIMEOUT"
+#: The CLI gives up after --read-timeout 3 s plus its 5 s connect timeout; a little more.
+DEFAULT_CALL_TIMEOUT = 10.0
+CONFIG_TIMEOUT = 15.0
+PLUGIN_TIMEOUT = 120.0
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def call_timeout(environ: Mapping[str, str] = os.environ) -> float:
+    try:
+        return float(environ[CALL_TIMEOUT_VARIABLE])
+    except (KeyError, ValueError):
+        return DEFAULT_CALL_TIMEOUT
+
+
+class Client:
+    """Use as a context manager: AI mode is switched off when the block ends."""
+
+    def __init__(
+        self,
+        target: builder.Target | None = None,
+        *,
+        dry_run: bool = False,
+        echo: Callable[[str], None] | None = None,
+        report: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.target = target or builder.Target(builder.default_region())
+        self.dry_run = dry_run
+        self.echo = echo or (lambda line: print(line, flush=True))
+        self.report = report
+        self.planned: list[list[str]] = []
+        self._env: dict[str, str] = {}
+        self._started = False
+        self._ai_mode = AiModeSession(self._config_call, paths.cache_dir())
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+             timeout: float) -> Completed:
+        merged = {**self._env, **(env or {})}
+        return runner.run(argv, timeout=timeout, env=merged)
+
+    def _config_call(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                     check: bool = True, long: bool = False) -> Completed:
+        """A non-product aliyun call (version, configure, plugin)."""
+        done = self._run(argv, env=env, timeout=PLUGIN_TIMEOUT if long else CONFIG_TIMEOUT)
+        if check and (done.timed_out or done.returncode != 0):
+            reason = "timed out" if done.timed_out else (
+                done.error_text.splitlines() or [f"exit {done.returncode}"])[0]
+            raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {reason};",
+                                     "run `scripts/send_sms.sh precheck` to see each step.")
+        return done
+
+    def run_precheck(self, *, fresh: bool = False) -> precheck.PrecheckResult:
+        """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
+        aliyun = precheck.locate_aliyun()
+        steps = precheck.Precheck(self._config_call, self.report)
+        result = None if fresh else precheck.cached(aliyun)
+        needs_plugins = result is None
+        if result is None:
+            result = steps.version(aliyun)
+        source = precheck.check_credentials()
+        if fresh:
+            self.report(f"credentials: found in {source}")
+        self._env = dict(result.env)
+        self._begin()
+        if needs_plugins:
+            result = steps.plugins(result)
+            self._env = dict(result.env)
+            precheck.save(result)
+        return result
+
+    def _begin(self) -> None:
+        if not self._started:
+            self._started = True
+            atexit.register(self.close)
+        self._ai_mode.start()
+
+    def close(self) -> None:
+        """Switch AI mode off unless another live run still needs it. Never raises."""
+        try:
+            self._ai_mode.stop()
+        except Exception as exc:  # cleanup must not hide the run's own outcome
+            self.report(f"warning: could not disable AI mode ({exc}); "
+                        "run `aliyun configure ai-mode disable`.")
+
+    def command(self, action: str, params: Mapping[str, object]) -> list[str]:
+        return builder.product_command(action, params, self.target)
+
+    def call(self, action: str, params: Mapping[str, object], *, recipient: str = "") -> dict:
+        """One product call; returns the parsed response, or ``{}`` in dry-run mode.
+
+        Raises ApiFailure, OutcomeUnknown or EnvironmentProblem as ``responses`` decides.
+        """
+        argv = self.command(action, params)
+        if self.dry_run:
+            self.planned.append(argv)
+            self.echo(shlex.join(argv))
+            return {}
+        if not self._ai_mode.active:
+            self.run_precheck()
+        done = self._run(argv, timeout=call_timeout())
+        return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
+                                   recipient=recipient)

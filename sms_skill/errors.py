@@ -1,0 +1,70 @@
+"""The package's exceptions. Each carries the exit code of the command-line contract."""
+
+from __future__ import annotations
+
+OK = 0
+API_FAILURE = 1
+USAGE = 2
+ENVIRONMENT = 3
+VERIFY_REFUSED = 4
+OUTCOME_UNKNOWN = 5
+DUPLICATE = 6
+
+
+class SkillError(Exception):
+    """Base class: ``message`` says what failed, ``hint`` what to do next."""
+
+    exit_code = API_FAILURE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InputError(SkillError):
+    """Bad input: nothing was sent to aliyun."""
+
+    exit_code = USAGE
+
+    def __init__(self, option: str, message: str, hint: str = "") -> None:
+        super().__init__(f"{option}: {message}" if option else message, hint)
+        self.option = option
+
+
+class ApiFailure(SkillError):
+    """The API answered with a Code other than OK, or the CLI printed ERROR:."""
+
+    exit_code = API_FAILURE
+
+    def __init__(self, message: str, hint: str = "", code: str = "", response=None) -> None:
+        super().__init__(message, hint)
+        self.code = code
+        self.response = response
+
+
+class EnvironmentProblem(SkillError):
+    """The aliyun CLI is missing or too old, the plugin is unavailable, or no credentials."""
+
+    exit_code = ENVIRONMENT
+
+
+class VerifyRefused(SkillError):
+    """``--verify`` found the signature or template not approved, or variables missing."""
+
+    exit_code = VERIFY_REFUSED
+
+
+class OutcomeUnknown(SkillError):
+    """A send may or may not have reached the service (timeout, cut off)."""
+
+    exit_code = OUTCOME_UNKNOWN
+
+
+class DuplicateSend(SkillError):
+    """The same send was made recently; ``--force`` overrides."""
+
+    exit_code = DUPLICATE

@@ -1,0 +1,158 @@
+"""The skill's operations as plain functions: validate everything, then call aliyun.
+
+Each function takes a ``Client`` and returns the API's response (``{}`` in dry-run mode).
+Nothing here prints or parses command lines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sms_skill import validation as v
+from sms_skill.client import Client
+
+#: Dates on the service's calendar are China Standard Time.
+SERVICE_TZ = timezone(timedelta(hours=8))
+
+
+def service_today() -> str:
+    """Today on the SMS service's calendar (UTC+8), ``yyyyMMdd``."""
+    return datetime.now(SERVICE_TZ).strftime("%Y%m%d")
+
+
+def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
+         template_param: str | None = None, out_id: str | None = None, *,
+         verify: bool = False) -> dict:
+    """SendSms to up to 1000 numbers with one signature, template and parameters."""
+    numbers = v.phone_numbers(phone_numbers)
+    v.non_empty(sign_name, "--sign-name")
+    v.non_empty(template_code, "--template-code")
+    params = v.template_param(template_param)
+    v.out_id(out_id)
+    if verify:
+        from sms_skill import verify as verifying
+
+        verifying.verify_send(client, [sign_name], template_code, [params or {}])
+    return client.call("SendSms", {
+        "PhoneNumbers": numbers, "SignName": sign_name, "TemplateCode": template_code,
+        "TemplateParam": template_param, "OutId": out_id,
+    }, recipient=numbers.split(",")[0])
+
+
+def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
+               template_code: str, template_param_json: str | None = None,
+               sms_up_extend_code_json: str | None = None, out_id: str | None = None, *,
+               verify: bool = False) -> dict:
+    """SendBatchSms: per-recipient signatures and parameters, up to 100 numbers."""
+    numbers = v.string_array(phone_number_json, "--phone-number-json")
+    v.phone_list(numbers, "--phone-number-json", v.MAX_BATCH_NUMBERS)
+    signs = v.string_array(sign_name_json, "--sign-name-json")
+    v.non_empty(template_code, "--template-code")
+    arrays: dict[str, list] = {"--phone-number-json": numbers, "--sign-name-json": signs}
+    params = None
+    if template_param_json is not None:
+        params = arrays["--template-param-json"] = v.template_param_array(template_param_json)
+    if sms_up_extend_code_json is not None:
+        arrays["--sms-up-extend-code-json"] = v.json_array(
+            sms_up_extend_code_json, "--sms-up-extend-code-json")
+    v.same_length(arrays)
+    v.out_id(out_id)
+    if verify:
+        from sms_skill import verify as verifying
+
+        verifying.verify_send(client, sorted(set(signs)), template_code,
+                              params or [{}] * len(numbers))
+    return client.call("SendBatchSms", {
+        "PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
+        "TemplateCode": template_code, "TemplateParamJson": template_param_json,
+        "SmsUpExtendCodeJson": sms_up_extend_code_json, "OutId": out_id,
+    }, recipient=numbers[0])
+
+
+def _page(page_index: object, page_size: object, max_size: int = 50,
+          index_option: str = "--page-index") -> tuple[int, int]:
+    return (v.int_range(page_index, index_option, 1, 1_000_000),
+            v.int_range(page_size, "--page-size", 1, max_size))
+
+
+def list_signs(client: Client, page_index: int = 1, page_size: int = 50) -> dict:
+    """One page of QuerySmsSignList."""
+    index, size = _page(page_index, page_size)
+    return client.call("QuerySmsSignList", {"PageIndex": index, "PageSize": size})
+
+
+def list_templates(client: Client, page_index: int = 1, page_size: int = 50) -> dict:
+    """One page of QuerySmsTemplateList."""
+    index, size = _page(page_index, page_size)
+    return client.call("QuerySmsTemplateList", {"PageIndex": index, "PageSize": size})
+
+
+def query_sign(client: Client, sign_name: str) -> dict:
+    """GetSmsSign: status and per-carrier registration of one signature."""
+    return client.call("GetSmsSign", {"SignName": v.non_empty(sign_name, "--sign-name")})
+
+
+def query_template(client: Client, template_code: str) -> dict:
+    """GetSmsTemplate: status and content of one template."""
+    code = v.non_empty(template_code, "--template-code")
+    return client.call("GetSmsTemplate", {"TemplateCode": code})
+
+
+def query_status(client: Client, phone_number: str, send_date: str | None = None,
+                 biz_id: str | None = None, page_size: int = 10,
+                 current_page: int = 1) -> dict:
+    """QuerySendDetails for one number on one day (default: today, UTC+8)."""
+    number = v.phone_number(phone_number, "--phone-numbers")
+    date = v.calendar_date(send_date, "--send-date") if send_date else service_today()
+    index, size = _page(current_page, page_size, index_option="--current-page")
+    return client.call("QuerySendDetails", {
+        "PhoneNumber": number, "SendDate": date, "BizId": biz_id or None,
+        "PageSize": size, "CurrentPage": index,
+    })
+
+
+def query_statistics(client: Client, start_date: str, end_date: str, is_globe: object = 1,
+                     template_type: object = None, sign_name: str | None = None,
+                     page_index: int = 1, page_size: int = 10) -> dict:
+    """QuerySendStatistics: one row per day in the range."""
+    v.date_range(start_date, end_date)
+    globe = v.choice(is_globe, "--is-globe", v.IS_GLOBE)
+    kind = None if template_type is None else v.choice(
+        template_type, "--template-type", v.TEMPLATE_TYPES)
+    index, size = _page(page_index, page_size)
+    return client.call("QuerySendStatistics", {
+        "IsGlobe": globe, "StartDate": start_date, "EndDate": end_date,
+        "PageIndex": index, "PageSize": size, "TemplateType": kind,
+        "SignName": sign_name or None,
+    })
+
+
+QUALIFICATION_STATES = {"INIT": "under review", "PASS": "approved", "NOT_PASS": "rejected",
+                        "NOT_FINISH": "incomplete", "CANCEL": "cancelled"}
+
+
+def list_qualifications(client: Client, qualification_group_name: str | None = None,
+                        company_name: str | None = None, state: str | None = None,
+                        work_order_id: object = None, legal_person_name: str | None = None,
+                        use_by_self: bool | None = None, page_no: int = 1,
+                        page_size: int = 20) -> dict:
+    """QuerySmsQualificationRecord with its filters."""
+    if state is not None:
+        state = v.choice(state, "--state", QUALIFICATION_STATES)
+    if work_order_id is not None:
+        work_order_id = v.int_range(work_order_id, "--work-order-id", 1, 2**63 - 1)
+    index, size = _page(page_no, page_size, index_option="--page-no")
+    return client.call("QuerySmsQualificationRecord", {
+        "QualificationGroupName": qualification_group_name, "CompanyName": company_name,
+        "State": state, "WorkOrderId": work_order_id, "LegalPersonName": legal_person_name,
+        "UseBySelf": use_by_self, "PageNo": index, "PageSize": size,
+    })
+
+
+def query_qualification(client: Client, qualification_group_id: object,
+                        order_id: object = None) -> dict:
+    """QuerySingleSmsQualification for one qualification group."""
+    group = v.int_range(qualification_group_id, "--qualification-group-id", 1, 2**63 - 1)
+    order = None if order_id is None else v.int_range(order_id, "--order-id", 1, 2**63 - 1)
+    return client.call("QuerySingleSmsQualification",
+                       {"QualificationGroupId": group, "OrderId": order})

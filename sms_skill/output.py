@@ -1,0 +1,88 @@
+"""Prints results: JSON or a table on stdout, after an optional JMESPath query."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from sms_skill.errors import InputError
+
+FORMATS = ("auto", "json", "table")
+
+
+def compile_query(expression: str | None) -> Any:
+    """Checked before any aliyun call, so a typo in --query costs nothing."""
+    if not expression:
+        return None
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as exc:
+        raise InputError("--query", f"not a valid JMESPath expression ({exc})") from exc
+
+
+def choose_format(fmt: str, stream=None) -> str:
+    """``auto`` is a table on a terminal and JSON otherwise."""
+    if fmt != "auto":
+        return fmt
+    stream = stream or sys.stdout
+    return "table" if stream.isatty() else "json"
+
+
+def to_json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def to_table(data: object, rows_path: str | None = None) -> str:
+    """A list of objects as columns; an object as key/value lines (its row list, when the
+    command names one, as columns below)."""
+    if isinstance(data, list) and all(isinstance(item, dict) for item in data) and data:
+        header: list[str] = []
+        for item in data:
+            header += [key for key in item if key not in header]
+        return _grid(header, [[_cell(item.get(key)) for key in header] for item in data])
+    if isinstance(data, dict):
+        rows = None
+        if rows_path:
+            import jmespath
+
+            rows = jmespath.search(rows_path, data)
+        scalars = [[key, _cell(value)] for key, value in data.items()
+                   if rows is None or not isinstance(value, (dict, list))]
+        parts = [_grid(["Field", "Value"], scalars)] if scalars else []
+        if isinstance(rows, list):
+            parts.append(to_table(rows) if rows else "(no rows)")
+        return "\n\n".join(parts)
+    if isinstance(data, list):
+        return "\n".join(_cell(item) for item in data)
+    return _cell(data)
+
+
+def render(data: object, fmt: str, query: Any = None, rows_path: str | None = None) -> str:
+    """The text for stdout."""
+    if query is not None:
+        data = query.search(data)
+        rows_path = None
+    if choose_format(fmt) == "table":
+        return to_table(data, rows_path)
+    return to_json(data)

@@ -1,0 +1,65 @@
+"""Reads the tables in ``references/``: the agent and the code share one copy of them."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ERROR_CODES_FILE = "sms-error-codes.md"
+_HEADER = re.compile(r"^\|\s*Code\s*\|\s*Meaning\s*\|\s*Next step\s*\|\s*$")
+_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|\s*$")
+
+
+def references_dir() -> Path:
+    """The folder: packaged inside the wheel, or beside the package in the skill folder."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "references", here.parent / "references"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"references/ not found next to {here}")
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    meaning: str
+    action: str
+    section: str
+
+
+def parse_error_codes(text: str) -> dict[str, ErrorCode]:
+    """Rows of every ``| Code | Meaning | Next step |`` table, keyed by code."""
+    codes: dict[str, ErrorCode] = {}
+    section = ""
+    in_table = False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            section, in_table = line[3:].strip(), False
+        elif _HEADER.match(line):
+            in_table = True
+        elif in_table and line.startswith("|"):
+            row = _ROW.match(line)
+            if row:
+                code, meaning, action = (part.strip() for part in row.groups())
+                codes[code] = ErrorCode(code, meaning, action, section)
+        else:
+            in_table = False
+    return codes
+
+
+@functools.cache
+def error_codes() -> dict[str, ErrorCode]:
+    """The error-code table of ``references/sms-error-codes.md``."""
+    path = references_dir() / ERROR_CODES_FILE
+    return parse_error_codes(path.read_text(encoding="utf-8"))
+
+
+def lookup(code: str) -> ErrorCode | None:
+    """The entry for ``code`` (exact, then case-insensitive), or None."""
+    table = error_codes()
+    if code in table:
+        return table[code]
+    folded = {key.lower(): entry for key, entry in table.items()}
+    return folded.get(code.lower())

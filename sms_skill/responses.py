@@ -1,0 +1,98 @@
+"""Turns what the aliyun CLI printed into a result or into one of the package's errors."""
+
+from __future__ import annotations
+
+import re
+
+from sms_skill import references
+from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
+from sms_skill.runner import Completed
+
+_READ_TIMEOUT = re.compile(
+    r"context deadline exceeded|Client\.Timeout exceeded|Read timeout|"
+    r"read: connection reset|unexpected EOF",
+)
+_NOT_SENT = re.compile(r"dial tcp|no such host|connection refused|Connect timeout|"
+                       r"network is unreachable")
+_PLUGIN_MISSING = re.compile(
+    r"not a valid built-in product|is required for command|failed to read user input|"
+    r"is not a valid product|failed to install plugin|plugin binary not found"
+)
+_ERROR_CODE = re.compile(r"^ErrorCode:\s*(\S+)", re.MULTILINE)
+_ERROR_LINE = re.compile(r"^ERROR:\s*(.+)$", re.MULTILINE)
+CREDENTIALS_HINT = (
+    "set credentials through the default chain: ALIBABA_CLOUD_ACCESS_KEY_ID and "
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_REGION_ID) in the environment, "
+    "a profile made with `aliyun configure`, or a RAM role; never on the command line."
+)
+PLUGIN_HINT = "install it with `aliyun plugin install --names dysmsapi` or run `precheck`."
+
+
+def status_hint(target: str) -> str:
+    """What to do after a send whose outcome is unknown."""
+    return (f"Do not resend: run `scripts/send_sms.sh query-status -p {target}` "
+            "(with --biz-id if known) to see whether it arrived.")
+
+
+def explain_code(code: str) -> str:
+    """``meaning Next: action`` from the references, or a pointer to the triage steps."""
+    entry = references.lookup(code)
+    if entry is None:
+        return (f"{code} is not in references/sms-error-codes.md; "
+                "see its Triage section and the API message above.")
+    return f"{entry.meaning} Next: {entry.action}"
+
+
+def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
+    """The parsed response of a successful call; raises the matching error otherwise."""
+    label = f"{action}"
+    if done.timed_out:
+        message = f"{label}: aliyun did not answer within {done.timeout:g} s and was stopped;"
+        if is_send:
+            raise OutcomeUnknown(message + " the message may or may not have been sent.",
+                                 status_hint(recipient))
+        raise ApiFailure(message, "check the network and retry.")
+    if done.returncode != 0 or "ERROR:" in done.error_text and done.data is None:
+        _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
+    data = done.data
+    if not isinstance(data, dict):
+        raise ApiFailure(f"{label}: aliyun printed no JSON response;",
+                         "run the command with --dry-run and try it by hand to see why.")
+    code = data.get("Code")
+    if code is not None and code != "OK":
+        message = data.get("Message", "")
+        request_id = data.get("RequestId", "")
+        raise ApiFailure(
+            f"{label} failed: {code}: {message} (RequestId {request_id}).",
+            explain_code(str(code)), code=str(code), response=data,
+        )
+    return data
+
+
+def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: str) -> None:
+    text = done.error_text
+    lines = _ERROR_LINE.findall(text)
+    first = lines[0].strip() if lines else (text.splitlines() or ["no output"])[-1]
+    code_match = _ERROR_CODE.search(text)
+    if code_match:
+        code = code_match.group(1)
+        message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
+        detail = message.group(1).strip() if message else first
+        raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
+    if _NOT_SENT.search(text) and not _READ_TIMEOUT.search(text):
+        raise ApiFailure(f"{label}: could not reach the SMS service ({first});",
+                         "nothing was sent; check the network or DNS, then retry.")
+    if _READ_TIMEOUT.search(text):
+        if is_send:
+            raise OutcomeUnknown(
+                f"{label}: the request timed out after it was sent ({first});"
+                " the outcome is unknown.", status_hint(recipient))
+        raise ApiFailure(f"{label}: the request timed out ({first});", "retry later.")
+    if _PLUGIN_MISSING.search(text):
+        raise EnvironmentProblem(f"{label}: the aliyun dysmsapi plugin is not available ({first});",
+                                 PLUGIN_HINT)
+    if done.returncode == 3:
+        raise EnvironmentProblem(f"{label}: aliyun configuration problem: {first};",
+                                 CREDENTIALS_HINT)
+    raise ApiFailure(f"{label}: aliyun failed (exit {done.returncode}): {first}",
+                     "run `scripts/send_sms.sh precheck`, then retry.")

@@ -1,0 +1,102 @@
+"""The one place that starts processes: runs an aliyun argv and captures what it printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sms_skill.errors import EnvironmentProblem
+
+INSTALL_HINT = (
+    "install it with `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
+    "(macOS: `brew install aliyun-cli`), then run `scripts/send_sms.sh precheck`."
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """Remove the colour codes the CLI wraps around ERROR: lines even on a pipe."""
+    return _ANSI.sub("", text)
+
+
+@dataclass
+class Completed:
+    """What one aliyun process did. ``timed_out`` means we killed it after ``timeout``."""
+
+    argv: list[str]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timeout: float
+    timed_out: bool = False
+    data: object = field(default=None)
+
+    @property
+    def error_text(self) -> str:
+        """stderr then stdout, without colour codes."""
+        return strip_ansi(self.stderr + "\n" + self.stdout).strip()
+
+
+def parse_json_document(stdout: str) -> object:
+    """The JSON document in the CLI's stdout, or None.
+
+    Plugin install lines may precede the JSON, so decoding starts at the first line that
+    opens an object or an array.
+    """
+    text = strip_ansi(stdout)
+    decoder = json.JSONDecoder()
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("{", "[")):
+            try:
+                return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
+            except ValueError:
+                pass
+        offset += len(line)
+    return None
+
+
+def run(
+    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+) -> Completed:
+    """Run ``argv`` (never through a shell) with stdin closed, capture output, parse JSON.
+
+    stdin is an empty pipe, not a terminal or ``/dev/null``: the CLI only prompts to install
+    a missing plugin when stdin is a character device, and a prompt must never block a run.
+    """
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    try:
+        proc = subprocess.run(  # noqa: S603 - argv list, no shell
+            list(argv),
+            input="",
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            env=full_env,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
+                                 INSTALL_HINT) from exc
+    except subprocess.TimeoutExpired as exc:
+        return Completed(list(argv), None, _text(exc.stdout), _text(exc.stderr), timeout,
+                         timed_out=True)
+    done = Completed(list(argv), proc.returncode, proc.stdout, proc.stderr, timeout)
+    done.data = parse_json_document(proc.stdout)
+    return done
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value

@@ -1,0 +1,172 @@
+"""Input checks that run before any aliyun call. Each failure is an InputError (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from sms_skill.errors import InputError
+
+MAX_SEND_NUMBERS = 1000
+MAX_BATCH_NUMBERS = 100
+MAX_OUT_ID = 255
+_PHONE = re.compile(r"(?:\+|00)?\d{5,15}")
+SECRET_NAMES = ("access_key_id", "access_key_secret", "sts_token")
+IS_GLOBE = {"1": "domestic (mainland China)", "2": "international, Hong Kong, Macao, Taiwan"}
+TEMPLATE_TYPES = {"0": "verification code", "1": "notification", "2": "marketing",
+                  "3": "international", "7": "digital"}
+
+
+def _national(number: str) -> str:
+    """The digits after an optional ``+`` or ``00``: two spellings, one recipient."""
+    return number[1:] if number.startswith("+") else number[2:] if number.startswith(
+        "00") else number
+
+
+def phone_number(value: str, option: str = "--phone-number") -> str:
+    """One number: 5 to 15 digits after an optional leading ``+`` or ``00`` (E.164)."""
+    number = value.strip()
+    if not _PHONE.fullmatch(number):
+        raise InputError(option, f"{value!r} is not a phone number: use 5 to 15 digits, "
+                                 "optionally after + or 00 (e.g. 13800138000, +85261234567)")
+    return number
+
+
+def phone_list(numbers: list[str], option: str, limit: int) -> list[str]:
+    """Checks every number, refuses duplicates (billed twice) and more than ``limit``."""
+    if not numbers:
+        raise InputError(option, "no phone number given")
+    if len(numbers) > limit:
+        raise InputError(option, f"{len(numbers)} numbers given, at most {limit} per call")
+    seen: dict[str, int] = {}
+    checked = []
+    for position, raw in enumerate(numbers, 1):
+        if not raw.strip():
+            raise InputError(option, f"entry {position} is empty (stray comma?)")
+        number = phone_number(raw, option)
+        key = _national(number)
+        if key in seen:
+            raise InputError(option, f"{number} is listed twice (entries {seen[key]} and "
+                                     f"{position}); it would be sent and billed twice")
+        seen[key] = position
+        checked.append(number)
+    return checked
+
+
+def phone_numbers(value: str, option: str = "--phone-numbers",
+                  limit: int = MAX_SEND_NUMBERS) -> str:
+    """A comma-separated list for SendSms; returns it normalised (no spaces)."""
+    return ",".join(phone_list(value.split(","), option, limit))
+
+
+def json_value(value: str, option: str) -> object:
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise InputError(option, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+
+
+def _scalar_object(obj: object, option: str, where: str = "") -> dict:
+    if not isinstance(obj, dict):
+        raise InputError(option, f"{where}must be a JSON object like {{\"code\":\"123456\"}}")
+    for key, val in obj.items():
+        if isinstance(val, (dict, list)) or val is None:
+            raise InputError(option, f"{where}variable {key!r} must be a string or number")
+    return obj
+
+
+def template_param(value: str | None, option: str = "--template-param") -> dict | None:
+    """A JSON object of scalars, or None when not given."""
+    if value is None:
+        return None
+    return _scalar_object(json_value(value, option), option)
+
+
+def json_array(value: str, option: str) -> list:
+    items = json_value(value, option)
+    if not isinstance(items, list) or not items:
+        raise InputError(option, "must be a non-empty JSON array like [\"a\",\"b\"]")
+    return items
+
+
+def string_array(value: str, option: str) -> list[str]:
+    items = json_array(value, option)
+    for position, item in enumerate(items, 1):
+        if not isinstance(item, str) or not item.strip():
+            raise InputError(option, f"item {position} must be a non-empty string")
+    return items
+
+
+def template_param_array(value: str, option: str = "--template-param-json") -> list[dict]:
+    items = json_array(value, option)
+    for position, item in enumerate(items, 1):
+        _scalar_object(item, option, f"item {position} ")
+    return items
+
+
+def same_length(arrays: dict[str, list]) -> None:
+    """Batch arrays go in step: every array as long as the phone numbers."""
+    lengths = {option: len(items) for option, items in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{option} has {n}" for option, n in lengths.items())
+        raise InputError(next(iter(lengths)), f"arrays must have equal lengths ({listed})")
+
+
+def calendar_date(value: str, option: str) -> str:
+    """A real date written ``yyyyMMdd``."""
+    if not re.fullmatch(r"\d{8}", value or ""):
+        raise InputError(option, f"{value!r} is not a date in yyyyMMdd form (e.g. 20260326)")
+    try:
+        datetime.strptime(value, "%Y%m%d")
+    except ValueError as exc:
+        raise InputError(option, f"{value} is not a calendar date") from exc
+    return value
+
+
+def date_range(start: str, end: str) -> tuple[str, str]:
+    calendar_date(start, "--start-date")
+    calendar_date(end, "--end-date")
+    if start > end:
+        raise InputError("--end-date", f"{end} is before --start-date {start}")
+    return start, end
+
+
+def choice(value: object, option: str, allowed: dict[str, str]) -> str:
+    text = str(value)
+    if text not in allowed:
+        listed = ", ".join(f"{key} ({meaning})" for key, meaning in allowed.items())
+        raise InputError(option, f"{text!r} is not allowed; use one of {listed}")
+    return text
+
+
+def int_range(value: object, option: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise InputError(option, f"{value!r} is out of range; use a whole number from "
+                                 f"{low} to {high}")
+    return number
+
+
+def out_id(value: str | None, option: str = "--out-id") -> str | None:
+    if value is not None and len(value) > MAX_OUT_ID:
+        raise InputError(option, f"is {len(value)} characters long; it must be under 256")
+    return value
+
+
+def non_empty(value: str | None, option: str) -> str:
+    if value is None or not value.strip():
+        raise InputError(option, "is required and must not be empty")
+    return value
+
+
+def refuse_secret(option: str) -> None:
+    """AccessKeys never travel on the command line (shell history, process lists, logs)."""
+    raise InputError(
+        option, "secrets are not accepted on the command line;",
+        "Use the credential chain: export ALIBABA_CLOUD_ACCESS_KEY_ID and "
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or `aliyun configure`, or a RAM role.")
+

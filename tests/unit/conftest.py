@@ -1,0 +1,89 @@
+"""Unit-test fixtures: the CLI run in-process, aliyun replaced by pytest-subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sms_skill import cli
+
+UA = "AlibabaCloud-Agent-Skills/alibabacloud-sms-send-short-message"
+ENABLE = ["aliyun", "configure", "ai-mode", "enable"]
+SET_UA = ["aliyun", "configure", "ai-mode", "set-user-agent", "--user-agent", UA]
+DISABLE = ["aliyun", "configure", "ai-mode", "disable"]
+
+
+def product(action: str, *params: str, region: str = "cn-hangzhou") -> list[str]:
+    """The argv the contract requires, written out literally (not via the builder)."""
+    return ["aliyun", "dysmsapi", action, "--api-version", "2017-05-25", *params,
+            "--user-agent", UA, "--read-timeout", "3", "--region", region]
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def invoke(capsys):
+    def run(*args: str) -> Outcome:
+        code = cli.run(list(args))
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def aliyun_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An ``aliyun`` on PATH (never executed: pytest-subprocess answers for it) and
+    credentials in the environment, as on a CI machine."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "aliyun"
+    exe.write_text("#!/bin/sh\necho 'unit tests must not run me' >&2\nexit 99\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI-test-id")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret")
+    return exe
+
+
+@pytest.fixture
+def prechecked(aliyun_path: Path, isolated_home: Path) -> Path:
+    """A fresh pre-check result in the cache, so only AI mode and product calls remain."""
+    cache = isolated_home / ".cache" / "alibabacloud-sms-skill"
+    cache.mkdir(parents=True)
+    (cache / "precheck.json").write_text(json.dumps({
+        "aliyun": str(aliyun_path), "mtime": aliyun_path.stat().st_mtime,
+        "version": "3.4.11", "checked_at": time.time(), "env": {}, "steps": [],
+    }))
+    return aliyun_path
+
+
+@pytest.fixture
+def session(fp, prechecked):
+    """pytest-subprocess with the AI-mode calls registered around the product calls."""
+    fp.register(ENABLE)
+    fp.register(SET_UA)
+    fp.register(DISABLE)
+    return fp
+
+
+def answer(obj: dict) -> str:
+    """A response printed as the dysmsapi plugin prints it (2-space indentation)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+SEND_OK = {"BizId": "900619746936498440^0", "Code": "OK", "Message": "OK",
+           "RequestId": "4C3D8B1B-B3D8-5673-B724-1F251799CE9A"}
