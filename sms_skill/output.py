@@ -21,7 +21,9 @@ def compile_query(expression: str | None) -> Any:
     try:
         return jmespath.compile(expression)
     except JMESPathError as exc:
-        raise InputError("--query", f"not a valid JMESPath expression ({exc})") from exc
+        reason = str(exc).splitlines()[0].rstrip(":")
+        raise InputError("--query", f"{expression!r} is not a valid JMESPath expression "
+                                    f"({reason})") from exc
 
 
 def choose_format(fmt: str, stream=None) -> str:

@@ -74,6 +74,7 @@ def prechecked(aliyun_path: Path, isolated_home: Path) -> Path:
 @pytest.fixture
 def session(fp, prechecked):
     """pytest-subprocess with the AI-mode calls registered around the product calls."""
+    fp.keep_last_process(True)
     fp.register(ENABLE)
     fp.register(SET_UA)
     fp.register(DISABLE)

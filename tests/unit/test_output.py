@@ -1,0 +1,87 @@
+"""stdout carries the result only: JSON, a table, or a JMESPath selection of it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sms_skill import output
+from tests.unit.conftest import answer, product
+
+SIGNS = {"Code": "OK", "Message": "OK", "RequestId": "R", "TotalCount": 2, "CurrentPage": 1,
+         "PageSize": 50, "SmsSignList": [
+             {"SignName": "Alpha", "AuditStatus": "AUDIT_STATE_PASS", "CreateDate": "2026-01-01"},
+             {"SignName": "Beta", "AuditStatus": "AUDIT_STATE_INIT", "CreateDate": "2026-02-01"},
+         ]}
+LIST_ARGV = product("query-sms-sign-list", "--page-index", "1", "--page-size", "50")
+
+
+@pytest.fixture
+def signs(session):
+    session.register(LIST_ARGV, stdout=answer(SIGNS))
+    return session
+
+
+def test_json_is_the_response_unchanged(signs, invoke):
+    result = invoke("list-signs", "--format", "json")
+    assert json.loads(result.stdout) == SIGNS
+    assert result.stderr == ""
+
+
+def test_auto_is_json_when_stdout_is_not_a_terminal(signs, invoke):
+    assert json.loads(invoke("list-signs").stdout) == SIGNS
+
+
+def test_table_lists_the_rows_with_a_header(signs, invoke):
+    result = invoke("list-signs", "--format", "table")
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("SignName"))
+    assert header.split() == ["SignName", "AuditStatus", "CreateDate"]
+    assert any(line.split()[:2] == ["Alpha", "AUDIT_STATE_PASS"] for line in lines)
+    assert any(line.split()[:2] == ["Beta", "AUDIT_STATE_INIT"] for line in lines)
+    assert "TotalCount" in result.stdout
+
+
+def test_query_selects_from_the_result(signs, invoke):
+    result = invoke("--query", "SmsSignList[?AuditStatus=='AUDIT_STATE_PASS'].SignName",
+                    "list-signs")
+    assert json.loads(result.stdout) == ["Alpha"]
+
+
+def test_query_after_the_subcommand_with_table(signs, invoke):
+    result = invoke("list-signs", "--query", "SmsSignList[].{n: SignName}", "--format", "table")
+    assert result.stdout.split() == ["n", "-----", "Alpha", "Beta"]
+
+
+def test_auto_is_a_table_on_a_terminal():
+    class Tty:
+        def isatty(self):
+            return True
+
+    assert output.choose_format("auto", Tty()) == "table"
+    assert output.choose_format("json", Tty()) == "json"
+
+
+def test_explain_reads_the_reference_table(fp, invoke):
+    result = invoke("explain", "isv.BUSINESS_LIMIT_CONTROL")
+    data = json.loads(result.stdout)
+    assert result.code == 0
+    assert data["Code"] == "isv.BUSINESS_LIMIT_CONTROL" and data["Meaning"] and data["NextStep"]
+    assert list(fp.calls) == []
+
+
+def test_explain_unknown_code_points_at_triage(fp, invoke):
+    result = invoke("explain", "NOPE_42")
+    assert result.code == 2 and result.stdout == ""
+    assert "Triage" in result.stderr
+
+
+def test_every_command_has_help_with_an_example(invoke):
+    from sms_skill.cli import cli
+
+    for name in cli.commands:
+        result = invoke(name, "--help")
+        assert result.code == 0, name
+        assert "Example" in result.stdout, name
+        assert "--dry-run" in result.stdout and "--region" in result.stdout, name

@@ -1,0 +1,106 @@
+"""Every validation rule: exit 2, a one-line message naming the option, no process."""
+
+from __future__ import annotations
+
+import pytest
+
+SEND = ["send", "-s", "Sign", "-t", "SMS_1"]
+BATCH = ["batch-send", "-t", "SMS_1"]
+STATS = ["query-statistics"]
+
+CASES = [
+    (SEND + ["-p", "1380"], "--phone-numbers", "not a phone number"),
+    (SEND + ["-p", "1380013800013800"], "--phone-numbers", "not a phone number"),
+    (SEND + ["-p", "138-0013-8000"], "--phone-numbers", "not a phone number"),
+    (SEND + ["-p", "++8613800138000"], "--phone-numbers", "not a phone number"),
+    (SEND + ["-p", "13800138000,,13900139000"], "--phone-numbers", "entry 2 is empty"),
+    (SEND + ["-p", "13800138000,"], "--phone-numbers", "entry 2 is empty"),
+    (SEND + ["-p", ""], "--phone-numbers", "entry 1 is empty"),
+    (SEND + ["-p", "13800138000,13800138000"], "--phone-numbers", "listed twice"),
+    (SEND + ["-p", "+8613800138000,008613800138000"], "--phone-numbers", "listed twice"),
+    (SEND + ["-p", ",".join(str(13800000000 + i) for i in range(1001))],
+     "--phone-numbers", "at most 1000"),
+    (SEND + ["-p", "13800138000", "-tp", "{bad"], "--template-param", "not valid JSON"),
+    (SEND + ["-p", "13800138000", "-tp", '["a"]'], "--template-param", "JSON object"),
+    (SEND + ["-p", "13800138000", "-tp", '{"a":{"b":1}}'], "--template-param",
+     "string or number"),
+    (SEND + ["-p", "13800138000", "-tp", '{"a":null}'], "--template-param", "string or number"),
+    (SEND + ["-p", "13800138000", "-o", "x" * 256], "--out-id", "under 256"),
+    (["send", "-p", "13800138000", "-s", " ", "-t", "SMS_1"], "--sign-name", "must not be empty"),
+    (BATCH + ["--phone-number-json", '["13800138000","13900139000"]',
+              "--sign-name-json", '["A"]'], "--phone-number-json", "equal lengths"),
+    (BATCH + ["--phone-number-json", '["13800138000"]', "--sign-name-json", '["A"]',
+              "--template-param-json", '[{"c":"1"},{"c":"2"}]'], "--phone-number-json",
+     "equal lengths"),
+    (BATCH + ["--phone-number-json", '"13800138000"', "--sign-name-json", '["A"]'],
+     "--phone-number-json", "JSON array"),
+    (BATCH + ["--phone-number-json", '["13800138000"]', "--sign-name-json", '["A"]',
+              "--template-param-json", '["x"]'], "--template-param-json", "JSON object"),
+    (BATCH + ["--phone-number-json", "[" + ",".join(f'"{13800000000 + i}"' for i in range(101))
+              + "]", "--sign-name-json", '["A"]'], "--phone-number-json", "at most 100"),
+    (BATCH + ["--phone-number-json", '["13800138000","13800138000"]',
+              "--sign-name-json", '["A","A"]'], "--phone-number-json", "listed twice"),
+    (STATS + ["--start-date", "20260230", "--end-date", "20260301"], "--start-date",
+     "not a calendar date"),
+    (STATS + ["--start-date", "2026-03-01", "--end-date", "20260301"], "--start-date",
+     "yyyyMMdd"),
+    (STATS + ["--start-date", "20260302", "--end-date", "20260301"], "--end-date", "before"),
+    (STATS + ["--start-date", "20260301", "--end-date", "20260301", "--is-globe", "3"],
+     "--is-globe", "1 (domestic"),
+    (STATS + ["--start-date", "20260301", "--end-date", "20260301", "--template-type", "5"],
+     "--template-type", "7 (digital)"),
+    (STATS + ["--start-date", "20260301", "--end-date", "20260301", "--page-size", "51"],
+     "--page-size", "1 to 50"),
+    (["list-signs", "--page-size", "0"], "--page-size", "1 to 50"),
+    (["list-templates", "--page-index", "x"], "--page-index", "not a valid integer"),
+    (["query-status", "-p", "13800138000,13900139000"], "--phone-numbers", "not a phone number"),
+    (["query-status", "-p", "13800138000", "--send-date", "20261341"], "--send-date",
+     "not a calendar date"),
+    (["query-status", "-p", "13800138000", "--page-size", "51"], "--page-size", "1 to 50"),
+    (["list-qualifications", "--state", "DONE"], "--state", "PASS"),
+    (["query-qualification", "--qualification-group-id", "abc"], "--qualification-group-id",
+     "whole number"),
+    (SEND + ["-p", "13800138000", "--templat-code", "x"], "--templat-code", "No such option"),
+    (["send", "-p", "13800138000", "-s", "S"], "--template-code", "Missing option"),
+    (["--query", "Code[", "list-signs"], "--query", "JMESPath"),
+    (["--region", "cn hangzhou", "list-signs"], "--region", "not a region id"),
+    (["list-signs", "--format", "xml"], "--format", "'xml' is not one of"),
+    (["sned"], "sned", "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "fragment"), CASES,
+                         ids=[f"{c[1]}:{c[2]}" for c in CASES])
+def test_bad_input_is_refused_before_any_call(fp, aliyun_path, invoke, args, option, fragment):
+    result = invoke(*args)
+    assert result.code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert option in lines[0] and fragment in lines[0]
+    assert list(fp.calls) == []
+
+
+@pytest.mark.parametrize("option", ["--access-key-id", "--access-key-secret", "--sts-token"])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_secret_options_are_refused_without_echoing_the_secret(fp, invoke, option, where):
+    secret = "LTAI5tSuperSecretValue"
+    base = ["query-sign", "-s", "S"]
+    args = [option, secret, *base] if where == "before" else [*base, option, secret]
+    result = invoke(*args)
+    assert result.code == 2
+    assert option in result.stderr and "credential chain" in result.stderr
+    assert secret not in result.stderr + result.stdout
+    assert list(fp.calls) == []
+
+
+def test_a_number_may_be_written_with_plus_or_00_and_spaces_around_commas(fp, invoke):
+    result = invoke("--dry-run", *SEND, "-p", "+8613800138000, 0085261234567,13900139000")
+    assert result.code == 0, result.stderr
+    assert "--phone-numbers +8613800138000,0085261234567,13900139000 " in result.stdout
+
+
+def test_exactly_1000_numbers_are_accepted(fp, invoke):
+    numbers = ",".join(str(13800000000 + i) for i in range(1000))
+    assert invoke("--dry-run", *SEND, "-p", numbers).code == 0
