@@ -101,9 +101,10 @@ def cli() -> None:
     """
 
 
-def run_operation(rows: str | None = None) -> Callable:
+def run_operation(rows: str | None = None, mask: str | None = None) -> Callable:
     """Decorate a command body ``(client, **options) -> result``: validation and calls
-    happen inside a Client whose AI mode is off before anything is printed."""
+    happen inside a Client whose AI mode is off before anything is printed. ``rows`` names
+    the list a table shows; ``mask`` a phone-number field masked in tables (--no-mask)."""
 
     def wrap(body: Callable) -> Callable:
         @functools.wraps(body)
@@ -120,7 +121,8 @@ def run_operation(rows: str | None = None) -> Callable:
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
                 return
-            click.echo(output.render(result, settings.format, query, rows))
+            hide = mask if mask and not options.get("no_mask") else None
+            click.echo(output.render(result, settings.format, query, rows, hide))
 
         return command
 
@@ -144,8 +146,11 @@ def _ops():
 @click.option("--verify", is_flag=True,
               help="Refuse unless signature and template are approved and every template "
                    "variable has a value (exit 4).")
+@click.option("--force", is_flag=True,
+              help="Send even if the same send was made recently (see `history`).")
 @run_operation()
-def send(client, phone_numbers, sign_name, template_code, template_param, out_id, verify):
+def send(client, phone_numbers, sign_name, template_code, template_param, out_id, verify,
+         force):
     """Send one message to up to 1000 numbers (SendSms).
 
     Code=OK means the gateway accepted it, not that it was delivered: check with
@@ -157,7 +162,7 @@ def send(client, phone_numbers, sign_name, template_code, template_param, out_id
       send_sms.sh send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
     """
     return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
-                       out_id, verify=verify)
+                       out_id, verify=verify, force=force)
 
 
 @cli.command("batch-send")
@@ -173,9 +178,11 @@ def send(client, phone_numbers, sign_name, template_code, template_param, out_id
 @click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
 @click.option("--verify", is_flag=True,
               help="Refuse unless every signature and the template are approved (exit 4).")
+@click.option("--force", is_flag=True,
+              help="Send even if the same send was made recently (see `history`).")
 @run_operation()
 def batch_send(client, phone_number_json, sign_name_json, template_code,
-               template_param_json, sms_up_extend_code_json, out_id, verify):
+               template_param_json, sms_up_extend_code_json, out_id, verify, force):
     """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms).
 
     \b
@@ -186,7 +193,7 @@ def batch_send(client, phone_number_json, sign_name_json, template_code,
     """
     return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
                              template_param_json, sms_up_extend_code_json, out_id,
-                             verify=verify)
+                             verify=verify, force=force)
 
 
 def page_options(size: int, index_name: str = "--page-index") -> Callable:
@@ -199,30 +206,60 @@ def page_options(size: int, index_name: str = "--page-index") -> Callable:
     return decorate
 
 
+def listing_options(func: Callable) -> Callable:
+    func = click.option("--all", "walk_all", is_flag=True,
+                        help="Every page, unfiltered, numbered.")(func)
+    func = click.option("--approved", is_flag=True,
+                        help="Every page, approved items only, numbered: the candidates to "
+                             "offer the user.")(func)
+    return page_options(50)(func)
+
+
+def _listing(client, kind, approved, walk_all, page_index, page_size):
+    if approved and walk_all:
+        raise InputError("--approved", "cannot be combined with --all")
+    from sms_skill import catalog
+
+    if approved:
+        return (catalog.approved_signs if kind == "signs" else catalog.approved_templates)(
+            client)
+    if walk_all:
+        return catalog.all_items(client, kind)
+    lister = _ops().list_signs if kind == "signs" else _ops().list_templates
+    return lister(client, page_index, page_size)
+
+
 @cli.command("list-signs")
-@page_options(50)
+@listing_options
 @run_operation(rows="SmsSignList")
-def list_signs(client, page_index, page_size):
+def list_signs(client, page_index, page_size, approved, walk_all):
     """List signatures with their review status (QuerySmsSignList).
 
+    --approved keeps those approved (AuditStatus PASS, SignStatus 1) and adds each one's
+    carrier registration (GetSmsSign) as CarrierRegistration: show these to the user.
+
     \b
-    Example:
+    Examples:
+      send_sms.sh list-signs --approved
       send_sms.sh list-signs --page-size 20
     """
-    return _ops().list_signs(client, page_index, page_size)
+    return _listing(client, "signs", approved, walk_all, page_index, page_size)
 
 
 @cli.command("list-templates")
-@page_options(50)
+@listing_options
 @run_operation(rows="SmsTemplateList")
-def list_templates(client, page_index, page_size):
+def list_templates(client, page_index, page_size, approved, walk_all):
     """List templates with content and review status (QuerySmsTemplateList).
 
+    --approved keeps approved templates and adds the ${...} Variables each one needs.
+
     \b
-    Example:
+    Examples:
+      send_sms.sh list-templates --approved
       send_sms.sh list-templates --page-index 2
     """
-    return _ops().list_templates(client, page_index, page_size)
+    return _listing(client, "templates", approved, walk_all, page_index, page_size)
 
 
 @cli.command("query-sign")
@@ -259,18 +296,26 @@ def query_template(client, template_code):
 @click.option("--biz-id", help="BizId returned by send, for an exact match.")
 @click.option("--page-size", default=10, show_default=True, help="Records per page (1 to 50).")
 @click.option("--current-page", default=1, show_default=True, help="Page number, from 1.")
-@run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO")
-def query_status(client, phone_number, send_date, biz_id, page_size, current_page):
+@click.option("--wait", is_flag=True,
+              help="Poll until every message is delivered (exit 0) or failed (exit 1); "
+                   "exit 5 if still in flight at --timeout.")
+@click.option("--timeout", default=120, show_default=True, help="Seconds --wait may take.")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers in the table.")
+@run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO", mask="PhoneNum")
+def query_status(client, phone_number, send_date, biz_id, page_size, current_page, wait,
+                 timeout, no_mask):
     """Delivery receipts for one number on one day (QuerySendDetails).
 
-    SendStatus: 1 in flight, 2 failed, 3 delivered; ErrCode explains a failure.
+    Adds SendStatusText (1 in flight, 2 failed, 3 delivered) and ErrCodeMeaning to each
+    record. Numbers are masked in the table unless --no-mask.
 
     \b
-    Example:
+    Examples:
       send_sms.sh query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
+      send_sms.sh query-status -p 13800138000 --biz-id '1234^0' --wait --timeout 60
     """
     return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
-                               current_page)
+                               current_page, wait_timeout=timeout if wait else None)
 
 
 @cli.command("query-statistics")
@@ -384,6 +429,46 @@ def explain(code):
 
 # click >= 8.2 raises this for a bare group call; older versions print help themselves.
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+def history(limit, no_mask):
+    """The local journal of sends: when, to whom (masked), BizId, outcome.
+
+    Every real send is recorded; the same send again within SMS_SKILL_DUPLICATE_WINDOW
+    seconds (default 600) is refused with exit 6 unless --force. Outcome "unknown" means
+    the call timed out or was cut off: check it with query-status before any resend.
+
+    \b
+    Example:
+      send_sms.sh history --limit 5
+    """
+    import time
+
+    from sms_skill import output
+    from sms_skill.journal import Journal
+    from sms_skill.validation import int_range, mask
+
+    settings = _settings(click.get_current_context())
+    query = output.compile_query(settings.query)
+    int_range(limit, "--limit", 1, 100_000)
+    journal = Journal()
+    try:
+        entries = journal.entries(limit)
+    finally:
+        journal.close()
+    rows = [{
+        "Time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created)),
+        "Action": e.action,
+        "Recipients": ",".join(n if no_mask else mask(n) for n in e.recipients[:3])
+        + (f" (+{len(e.recipients) - 3} more)" if len(e.recipients) > 3 else ""),
+        "Count": len(e.recipients), "SignName": ",".join(sorted(set(e.sign_names))),
+        "TemplateCode": e.template_code, "OutId": e.out_id, "BizId": e.biz_id,
+        "Outcome": e.outcome, "Code": e.code,
+    } for e in entries]
+    click.echo(output.render(rows, settings.format, query))
 
 
 def _fail(message: str, code: int) -> int:

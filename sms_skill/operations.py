@@ -6,6 +6,7 @@ Nothing here prints or parses command lines.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 from sms_skill import validation as v
@@ -20,9 +21,39 @@ def service_today() -> str:
     return datetime.now(SERVICE_TZ).strftime("%Y%m%d")
 
 
+def journaled_send(client: Client, action: str, api_params: dict, *, recipients: list[str],
+                   sign_names: list[str], template_code: str, params: object,
+                   out_id: str | None, force: bool = False) -> dict:
+    """Make a send through the journal: refused as a duplicate (exit 6) unless ``force``,
+    and its outcome recorded whatever happens. Dry runs are not journaled."""
+    if client.dry_run:
+        return client.call(action, api_params, recipient=recipients[0])
+    from sms_skill.errors import ApiFailure, EnvironmentProblem
+    from sms_skill.journal import Journal
+
+    journal = Journal()
+    send_id = journal.reserve(action=action, recipients=recipients, sign_names=sign_names,
+                              template_code=template_code, params=params, out_id=out_id,
+                              force=force)
+    outcome, biz_id, code = "unknown", None, None
+    try:
+        result = client.call(action, api_params, recipient=recipients[0])
+        outcome, biz_id = "ok", result.get("BizId")
+        return result
+    except ApiFailure as exc:
+        outcome, code = "failed", exc.code or None
+        raise
+    except EnvironmentProblem:
+        outcome, code = "failed", "environment"
+        raise
+    finally:
+        journal.finish(send_id, outcome, biz_id, code)
+        journal.close()
+
+
 def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
          template_param: str | None = None, out_id: str | None = None, *,
-         verify: bool = False) -> dict:
+         verify: bool = False, force: bool = False) -> dict:
     """SendSms to up to 1000 numbers with one signature, template and parameters."""
     numbers = v.phone_numbers(phone_numbers)
     v.non_empty(sign_name, "--sign-name")
@@ -33,16 +64,17 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
         from sms_skill import verify as verifying
 
         verifying.verify_send(client, [sign_name], template_code, [params or {}])
-    return client.call("SendSms", {
+    return journaled_send(client, "SendSms", {
         "PhoneNumbers": numbers, "SignName": sign_name, "TemplateCode": template_code,
         "TemplateParam": template_param, "OutId": out_id,
-    }, recipient=numbers.split(",")[0])
+    }, recipients=numbers.split(","), sign_names=[sign_name], template_code=template_code,
+        params=params, out_id=out_id, force=force)
 
 
 def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                template_code: str, template_param_json: str | None = None,
                sms_up_extend_code_json: str | None = None, out_id: str | None = None, *,
-               verify: bool = False) -> dict:
+               verify: bool = False, force: bool = False) -> dict:
     """SendBatchSms: per-recipient signatures and parameters, up to 100 numbers."""
     numbers = v.string_array(phone_number_json, "--phone-number-json")
     v.phone_list(numbers, "--phone-number-json", v.MAX_BATCH_NUMBERS)
@@ -62,11 +94,13 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
 
         verifying.verify_send(client, sorted(set(signs)), template_code,
                               params or [{}] * len(numbers))
-    return client.call("SendBatchSms", {
+    return journaled_send(client, "SendBatchSms", {
         "PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
         "TemplateCode": template_code, "TemplateParamJson": template_param_json,
         "SmsUpExtendCodeJson": sms_up_extend_code_json, "OutId": out_id,
-    }, recipient=numbers[0])
+    }, recipients=numbers, sign_names=signs, template_code=template_code,
+        params=[list(pair) for pair in zip(numbers, signs, params or [None] * len(numbers))],
+        out_id=out_id, force=force)
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,
@@ -99,16 +133,39 @@ def query_template(client: Client, template_code: str) -> dict:
 
 
 def query_status(client: Client, phone_number: str, send_date: str | None = None,
-                 biz_id: str | None = None, page_size: int = 10,
-                 current_page: int = 1) -> dict:
-    """QuerySendDetails for one number on one day (default: today, UTC+8)."""
+                 biz_id: str | None = None, page_size: int = 10, current_page: int = 1, *,
+                 wait_timeout: float | None = None) -> dict:
+    """QuerySendDetails for one number on one day (default: today, UTC+8), with
+    ``SendStatusText`` and ``ErrCodeMeaning`` added to each record.
+
+    With ``wait_timeout``, polls until every record is delivered or failed (see
+    ``delivery.wait``).
+    """
+    from sms_skill import delivery
+
     number = v.phone_number(phone_number, "--phone-numbers")
     date = v.calendar_date(send_date, "--send-date") if send_date else service_today()
     index, size = _page(current_page, page_size, index_option="--current-page")
-    return client.call("QuerySendDetails", {
-        "PhoneNumber": number, "SendDate": date, "BizId": biz_id or None,
-        "PageSize": size, "CurrentPage": index,
-    })
+    if wait_timeout is not None:
+        v.int_range(wait_timeout, "--timeout", 1, 24 * 3600)
+
+    def fetch() -> dict:
+        return client.call("QuerySendDetails", {
+            "PhoneNumber": number, "SendDate": date, "BizId": biz_id or None,
+            "PageSize": size, "CurrentPage": index,
+        })
+
+    if wait_timeout is None or client.dry_run:
+        return delivery.decode(fetch())
+    return delivery.wait(fetch, float(wait_timeout), poll_seconds(), report=client.report)
+
+
+def poll_seconds() -> float:
+    """First interval between receipt checks (``SMS_SKILL_POLL_SECONDS``, default 2)."""
+    try:
+        return float(os.environ.get("SMS_SKILL_POLL_SECONDS", "2"))
+    except ValueError:
+        return 2.0
 
 
 def query_statistics(client: Client, start_date: str, end_date: str, is_globe: object = 1,

@@ -33,6 +33,15 @@ def phone_number(value: str, option: str = "--phone-number") -> str:
     return number
 
 
+def mask(number: str) -> str:
+    """``13800138000`` -> ``138****8000``: enough to recognise, not to dial."""
+    digits = number.strip()
+    if len(digits) <= 6:
+        return digits[:1] + "*" * (len(digits) - 2) + digits[-1:]
+    keep_head = 3 if len(digits) >= 10 else 2
+    return digits[:keep_head] + "****" + digits[-4:]
+
+
 def phone_list(numbers: list[str], option: str, limit: int) -> list[str]:
     """Checks every number, refuses duplicates (billed twice) and more than ``limit``."""
     if not numbers:

@@ -1,0 +1,70 @@
+"""Delivery receipts: decoding SendStatus and ErrCode, and waiting for final states."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sms_skill import references
+from sms_skill.errors import ApiFailure, OutcomeUnknown
+
+SEND_STATUS = {1: "in flight", 2: "failed", 3: "delivered"}
+ROWS = ("SmsSendDetailDTOs", "SmsSendDetailDTO")
+
+
+def records(response: dict) -> list[dict]:
+    return (response.get(ROWS[0]) or {}).get(ROWS[1]) or []
+
+
+def decode(response: dict) -> dict:
+    """Adds ``SendStatusText`` and ``ErrCodeMeaning`` to every record, in place."""
+    for record in records(response):
+        try:
+            status = int(record.get("SendStatus"))
+        except (TypeError, ValueError):
+            status = None
+        record["SendStatusText"] = SEND_STATUS.get(status, "unknown")
+        code = record.get("ErrCode")
+        if code:
+            entry = references.lookup(str(code))
+            record["ErrCodeMeaning"] = (f"{entry.meaning} Next: {entry.action}" if entry
+                                        else "not in references/sms-error-codes.md")
+    return response
+
+
+def settled(response: dict) -> bool:
+    found = records(response)
+    return bool(found) and all(r.get("SendStatusText") in ("failed", "delivered")
+                               for r in found)
+
+
+def wait(fetch: Callable[[], dict], timeout: float, first_interval: float = 2.0,
+         report: Callable[[str], None] = lambda line: None,
+         sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Polls with backoff until every record is delivered or failed, or ``timeout`` passes.
+
+    Returns the last response when all were delivered; raises ApiFailure when any failed
+    and OutcomeUnknown when some are still in flight (or not yet visible) at the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    interval = first_interval
+    while True:
+        response = decode(fetch())
+        if settled(response):
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            pending = sum(r.get("SendStatusText") == "in flight" for r in records(response))
+            raise OutcomeUnknown(
+                f"after {timeout:g} s, {pending or 'all'} message(s) still without a final "
+                "receipt;", "run query-status again later; do not resend meanwhile.")
+        report(f"waiting for receipts: next check in {min(interval, left):.0f} s")
+        sleep(min(interval, left))
+        interval = min(interval * 2, 30.0)
+    failed = [r for r in records(response) if r["SendStatusText"] == "failed"]
+    if failed:
+        codes = ", ".join(sorted({str(r.get("ErrCode")) for r in failed}))
+        raise ApiFailure(f"{len(failed)} message(s) failed to deliver ({codes});",
+                         "run `scripts/send_sms.sh explain CODE` for each code.",
+                         code=codes, response=response)
+    return response
