@@ -101,10 +101,12 @@ def cli() -> None:
     """
 
 
-def run_operation(rows: str | None = None, mask: str | None = None) -> Callable:
+def run_operation(rows: str | None = None, mask: str | None = None,
+                  outcome: Callable[[object], SkillError | None] | None = None) -> Callable:
     """Decorate a command body ``(client, **options) -> result``: validation and calls
     happen inside a Client whose AI mode is off before anything is printed. ``rows`` names
-    the list a table shows; ``mask`` a phone-number field masked in tables (--no-mask)."""
+    the list a table shows; ``mask`` a phone-number field masked in tables (--no-mask);
+    ``outcome`` turns a printed result into the run's error (a campaign with failures)."""
 
     def wrap(body: Callable) -> Callable:
         @functools.wraps(body)
@@ -120,9 +122,12 @@ def run_operation(rows: str | None = None, mask: str | None = None) -> Callable:
                 result = body(client, **options)
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
-                return
+                if not (isinstance(result, dict) and result.get("dry_run")):
+                    return  # the commands themselves were the output
             hide = mask if mask and not options.get("no_mask") else None
             click.echo(output.render(result, settings.format, query, rows, hide))
+            if outcome is not None and (error := outcome(result)) is not None:
+                raise error
 
         return command
 
@@ -135,11 +140,97 @@ def _ops():
     return operations
 
 
+def bulk_options(func: Callable) -> Callable:
+    for option in reversed([
+        click.option("--resume", "resume_id", metavar="ID",
+                     help="Continue campaign ID: send only chunks never attempted."),
+        click.option("--skip-invalid", is_flag=True,
+                     help="Send the valid rows of the file and report the bad ones."),
+        click.option("--parallel", default=4, show_default=True,
+                     help="Concurrent aliyun calls for a file."),
+        click.option("--rate", type=float, help="At most this many calls per second."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _campaign_outcome(result: object) -> SkillError | None:
+    from sms_skill import campaign
+
+    return campaign.outcome_error(result) if isinstance(result, dict) else None
+
+
+def _progress(total_chunks: int):
+    """A progress bar on a terminal, plain lines every few seconds otherwise (stderr)."""
+    import time
+
+    state = {"done": 0, "said": time.monotonic(), "bar": None}
+    if sys.stderr.isatty():
+        state["bar"] = click.progressbar(length=total_chunks, label="chunks", file=sys.stderr)
+        state["bar"].__enter__()
+
+    def on_chunk(chunk: dict) -> None:
+        state["done"] += 1
+        if state["bar"] is not None:
+            state["bar"].update(1)
+            if state["done"] >= total_chunks:
+                state["bar"].__exit__(None, None, None)
+        elif time.monotonic() - state["said"] >= 2 or state["done"] == total_chunks:
+            state["said"] = time.monotonic()
+            click.echo(f"progress: {state['done']}/{total_chunks} chunks", err=True)
+
+    return on_chunk
+
+
+def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
+    from sms_skill import campaign
+    from sms_skill.validation import int_range
+
+    int_range(parallel, "--parallel", 1, 64)
+    if rate is not None and rate <= 0:
+        raise InputError("--rate", f"{rate} must be a positive number of calls per second")
+    if resume_id:
+        return campaign.resume(client, resume_id, parallel=parallel, rate=rate,
+                               on_chunk=_progress(1))
+    hooks = {}
+
+    def on_plan(plan):
+        click.echo(f"campaign {plan.campaign_id}: {plan.recipients} recipients in "
+                   f"{plan.chunks} chunk(s)"
+                   + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else ""),
+                   err=True)
+        if plan.bad_total:
+            from sms_skill.recipients import describe
+
+            click.echo(f"skipped: {describe(plan.bad_rows, plan.bad_total)}", err=True)
+        hooks["on_chunk"] = _progress(plan.chunks)
+
+    return campaign.start(client, kind=kind, source=source, parallel=parallel, rate=rate,
+                          on_plan=on_plan,
+                          on_chunk=lambda chunk: hooks["on_chunk"](chunk), **fields)
+
+
+def _one_source(**given: object) -> None:
+    named = [name for name, value in given.items() if value is not None]
+    if len(named) != 1:
+        listed = ", ".join(given)
+        raise InputError(named[1] if len(named) > 1 else next(iter(given)),
+                         f"give exactly one of {listed}")
+
+
+def _required(value: object, option: str) -> None:
+    if value is None:
+        raise InputError(option, "is required")
+
+
 @cli.command()
-@click.option("-p", "--phone-numbers", required=True,
+@click.option("-p", "--phone-numbers",
               help="Comma-separated numbers, at most 1000 (e.g. 13800138000,+85261234567).")
-@click.option("-s", "--sign-name", required=True, help="Approved signature name.")
-@click.option("-t", "--template-code", required=True, help="Approved template code.")
+@click.option("--phone-file", metavar="FILE",
+              help="One number per line, or a CSV with a phone column; - for stdin. "
+                   "Sent in chunks of 1000 as a resumable campaign.")
+@click.option("-s", "--sign-name", help="Approved signature name.")
+@click.option("-t", "--template-code", help="Approved template code.")
 @click.option("-tp", "--template-param", metavar="JSON",
               help="Template variables as a JSON object, e.g. '{\"code\":\"123456\"}'.")
 @click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
@@ -148,29 +239,46 @@ def _ops():
                    "variable has a value (exit 4).")
 @click.option("--force", is_flag=True,
               help="Send even if the same send was made recently (see `history`).")
-@run_operation()
-def send(client, phone_numbers, sign_name, template_code, template_param, out_id, verify,
-         force):
-    """Send one message to up to 1000 numbers (SendSms).
+@bulk_options
+@run_operation(outcome=_campaign_outcome)
+def send(client, phone_numbers, phone_file, sign_name, template_code, template_param, out_id,
+         verify, force, resume_id, skip_invalid, parallel, rate):
+    """Send one message to up to 1000 numbers (SendSms), or to a whole file.
 
     Code=OK means the gateway accepted it, not that it was delivered: check with
-    query-status.
+    query-status. A file becomes a campaign (see `campaign`); its summary is printed as
+    JSON and the exit code is 5 if any chunk's outcome is unknown, 1 if any failed.
 
     \b
     Examples:
       send_sms.sh send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}'
       send_sms.sh send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
+      send_sms.sh send --phone-file numbers.txt -s MySign -t SMS_123456 --parallel 4
+      send_sms.sh send --resume 20261126-a1b2c3
     """
-    return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
-                       out_id, verify=verify, force=force)
+    _one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
+                   "--resume": resume_id})
+    if not resume_id:
+        _required(sign_name, "--sign-name")
+        _required(template_code, "--template-code")
+    if phone_numbers is not None:
+        return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
+                           out_id, verify=verify, force=force)
+    return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
+                 template_code=template_code, sign_name=sign_name,
+                 template_param=template_param, out_id=out_id, skip_invalid=skip_invalid,
+                 force=force, verify=verify)
 
 
 @cli.command("batch-send")
-@click.option("--phone-number-json", required=True, metavar="JSON",
-              help="JSON array of numbers, at most 100.")
-@click.option("--sign-name-json", required=True, metavar="JSON",
+@click.option("--phone-number-json", metavar="JSON", help="JSON array of numbers, at most 100.")
+@click.option("--sign-name-json", metavar="JSON",
               help="JSON array of signatures, one per number.")
-@click.option("-t", "--template-code", required=True, help="Template code shared by all.")
+@click.option("--csv", "csv_file", metavar="FILE",
+              help="CSV with phone, sign_name (or -s) and the variables (a template_param "
+                   "JSON column, or one column each); - for stdin. Chunks of 100.")
+@click.option("-s", "--sign-name", help="With --csv: the signature for rows without one.")
+@click.option("-t", "--template-code", help="Template code shared by all.")
 @click.option("--template-param-json", metavar="JSON",
               help="JSON array of variable objects, one per number.")
 @click.option("--sms-up-extend-code-json", metavar="JSON",
@@ -180,20 +288,33 @@ def send(client, phone_numbers, sign_name, template_code, template_param, out_id
               help="Refuse unless every signature and the template are approved (exit 4).")
 @click.option("--force", is_flag=True,
               help="Send even if the same send was made recently (see `history`).")
-@run_operation()
-def batch_send(client, phone_number_json, sign_name_json, template_code,
-               template_param_json, sms_up_extend_code_json, out_id, verify, force):
-    """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms).
+@bulk_options
+@run_operation(outcome=_campaign_outcome)
+def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,
+               template_param_json, sms_up_extend_code_json, out_id, verify, force,
+               resume_id, skip_invalid, parallel, rate):
+    """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms),
+    or to every row of a CSV file as a resumable campaign.
 
     \b
-    Example:
+    Examples:
       send_sms.sh batch-send --phone-number-json '["13800138000","13900139000"]' \\
         --sign-name-json '["SignA","SignB"]' -t SMS_123456 \\
         --template-param-json '[{"code":"111111"},{"code":"222222"}]'
+      send_sms.sh batch-send --csv customers.csv -s MySign -t SMS_123456
     """
-    return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
-                             template_param_json, sms_up_extend_code_json, out_id,
-                             verify=verify, force=force)
+    _one_source(**{"--phone-number-json": phone_number_json, "--csv": csv_file,
+                   "--resume": resume_id})
+    if not resume_id:
+        _required(template_code, "--template-code")
+    if phone_number_json is not None:
+        _required(sign_name_json, "--sign-name-json")
+        return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
+                                 template_param_json, sms_up_extend_code_json, out_id,
+                                 verify=verify, force=force)
+    return _bulk(client, "batch", csv_file, resume_id, parallel=parallel, rate=rate,
+                 template_code=template_code, sign_name=sign_name, out_id=out_id,
+                 skip_invalid=skip_invalid, force=force, verify=verify)
 
 
 def page_options(size: int, index_name: str = "--page-index") -> Callable:
@@ -429,6 +550,89 @@ def explain(code):
 
 # click >= 8.2 raises this for a bare group call; older versions print help themselves.
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@cli.group(cls=Group)
+def campaign():
+    """Bulk campaigns from `send --phone-file` and `batch-send --csv`.
+
+    \b
+    Examples:
+      send_sms.sh campaign list
+      send_sms.sh campaign show 20261126-a1b2c3
+      send_sms.sh campaign reconcile 20261126-a1b2c3
+    """
+
+
+def _store_command(body: Callable) -> Callable:
+    """Run ``body(store, **options)`` on the journal's campaign tables and print it."""
+
+    @functools.wraps(body)
+    def command(**options: object) -> None:
+        from sms_skill import campaign as campaigns
+        from sms_skill import output
+
+        settings = _settings(click.get_current_context())
+        query = output.compile_query(settings.query)
+        store = campaigns.Store()
+        try:
+            result = body(store, **options)
+        finally:
+            store.close()
+        click.echo(output.render(result, settings.format, query, "chunk_list"))
+
+    return command
+
+
+@campaign.command("list")
+@_store_command
+def campaign_list(store):
+    """Every campaign, newest first, with counts of chunks and recipients by state.
+
+    \b
+    Example:
+      send_sms.sh campaign list --format table
+    """
+    from sms_skill import campaign as campaigns
+
+    return campaigns.campaigns(store)
+
+
+@campaign.command("show")
+@click.argument("campaign_id", metavar="ID")
+@_store_command
+def campaign_show(store, campaign_id):
+    """One campaign: parameters, counts, and each chunk's state, BizId and error.
+
+    \b
+    Example:
+      send_sms.sh campaign show 20261126-a1b2c3
+    """
+    from sms_skill import campaign as campaigns
+
+    return campaigns.show(store, campaign_id)
+
+
+@campaign.command("reconcile")
+@click.argument("campaign_id", metavar="ID")
+@run_operation(outcome=_campaign_outcome)
+def campaign_reconcile(client, campaign_id):
+    """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
+
+    A receipt with the chunk's OutId means it was sent; none means it never arrived, and
+    `--resume ID` will send it. Receipts can take a minute to appear: reconcile after that.
+
+    \b
+    Example:
+      send_sms.sh campaign reconcile 20261126-a1b2c3
+    """
+    from sms_skill import campaign as campaigns
+
+    store = campaigns.Store()
+    try:
+        return campaigns.reconcile(client, store, campaign_id)
+    finally:
+        store.close()
 
 
 @cli.command()

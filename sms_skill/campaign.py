@@ -1,0 +1,471 @@
+"""Bulk sends as resumable campaigns.
+
+A recipient file is validated whole and stored, row by row, in the journal's SQLite
+database; it is then cut into chunks (1000 numbers per SendSms, 100 per SendBatchSms).
+Each chunk's state is written before and after its call (planned -> in_flight -> sent,
+failed or unknown), so a crash at any instant leaves a true record: ``resume`` sends only
+chunks never attempted, and ``reconcile`` settles the ones in doubt.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sms_skill import paths
+from sms_skill.errors import (
+    ApiFailure,
+    DuplicateSend,
+    EnvironmentProblem,
+    InputError,
+    OutcomeUnknown,
+    SkillError,
+)
+from sms_skill.journal import DB_FILE
+from sms_skill.recipients import BadRow, Row, describe, params_json
+
+CHUNK_SIZE = {"send": 1000, "batch": 100}
+THROTTLED = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "Throttling.User", "Throttling.Api")
+MAX_ATTEMPTS = 6
+REPORTED_BAD_ROWS = 20
+STATES = ("planned", "in_flight", "sent", "failed", "unknown")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY, created REAL NOT NULL, kind TEXT NOT NULL, source TEXT,
+    fingerprint TEXT NOT NULL, sign_name TEXT, template_code TEXT NOT NULL,
+    template_param TEXT, out_id TEXT, recipients INTEGER NOT NULL, skipped INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaign_rows (
+    campaign_id TEXT NOT NULL, line INTEGER NOT NULL, chunk INTEGER NOT NULL,
+    phone TEXT NOT NULL, sign_name TEXT, params TEXT, PRIMARY KEY (campaign_id, phone)
+);
+CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
+CREATE TABLE IF NOT EXISTS chunks (
+    campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned', attempts INTEGER NOT NULL DEFAULT 0,
+    out_id TEXT NOT NULL, biz_id TEXT, code TEXT, message TEXT, started REAL, finished REAL,
+    PRIMARY KEY (campaign_id, seq)
+);
+"""
+
+
+@dataclass
+class Plan:
+    """What ``plan`` stored: counts, and the rows it refused."""
+
+    campaign_id: str
+    recipients: int
+    chunks: int
+    bad_rows: list[BadRow] = field(default_factory=list)
+    bad_total: int = 0
+    duplicates: int = 0
+
+
+class Store:
+    """The campaign tables; safe to share between the worker threads of one run."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = path or paths.data_dir() / DB_FILE
+        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._lock = threading.Lock()
+        if str(self.path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def execute(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        """One statement, committed at once (autocommit) under the store's lock."""
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def campaign(self, campaign_id: str) -> dict:
+        rows = self._db.execute("SELECT * FROM campaigns WHERE id=?", (campaign_id,))
+        names = [d[0] for d in rows.description]
+        found = rows.fetchone()
+        if not found:
+            raise InputError("ID", f"no campaign {campaign_id!r}; `campaign list` shows them")
+        return dict(zip(names, found))
+
+    def counts(self, campaign_id: str) -> dict[str, dict[str, int]]:
+        chunks = dict.fromkeys(STATES, 0)
+        people = dict.fromkeys(STATES, 0)
+        for state, number, size in self.execute(
+                "SELECT state, count(*), sum(size) FROM chunks WHERE campaign_id=? "
+                "GROUP BY state", (campaign_id,)):
+            chunks[state], people[state] = number, size
+        return {"chunks": chunks, "recipients": people}
+
+    def chunk_rows(self, campaign_id: str, seq: int) -> list[tuple[str, str, str]]:
+        return self.execute("SELECT phone, sign_name, params FROM campaign_rows WHERE "
+                            "campaign_id=? AND chunk=? ORDER BY line", (campaign_id, seq))
+
+    def chunks(self, campaign_id: str, states: Iterable[str] = STATES) -> list[dict]:
+        wanted = tuple(states)
+        marks = ",".join("?" * len(wanted))
+        rows = self.execute(
+            f"SELECT seq, size, state, attempts, out_id, biz_id, code, message, started, "  # noqa: S608
+            f"finished FROM chunks WHERE campaign_id=? AND state IN ({marks}) ORDER BY seq",
+            (campaign_id, *wanted))
+        keys = ("seq", "size", "state", "attempts", "out_id", "biz_id", "code", "message",
+                "started", "finished")
+        return [dict(zip(keys, row)) for row in rows]
+
+
+def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
+                         sign_name: str | None, template_param: str | None) -> str:
+    import hashlib
+
+    canonical = json.dumps([kind, source_sha256, template_code, sign_name, template_param])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
+         source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
+         template_param: str | None, out_id: str | None, skip_invalid: bool,
+         force: bool = False) -> Plan:
+    """Validate every row and store the campaign, or store nothing and raise InputError
+    listing the bad rows (unless ``skip_invalid``). Duplicate numbers count as bad rows."""
+    size = CHUNK_SIZE[kind]
+    campaign_id = time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
+    result = Plan(campaign_id, 0, 0)
+    with store._lock:
+        db = store._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                if isinstance(row, Row):
+                    try:
+                        db.execute("INSERT INTO campaign_rows VALUES (?,?,?,?,?,?)",
+                                   (campaign_id, row.line, result.recipients // size,
+                                    row.phone, row.sign_name, params_json(row.params)))
+                        result.recipients += 1
+                        continue
+                    except sqlite3.IntegrityError:
+                        result.duplicates += 1
+                        row = BadRow(row.line, f"{row.phone} is listed twice in the file")
+                result.bad_total += 1
+                if len(result.bad_rows) < REPORTED_BAD_ROWS:
+                    result.bad_rows.append(row)
+            if result.bad_total and not skip_invalid:
+                raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
+                                 + describe(result.bad_rows, result.bad_total),
+                                 "Fix them, or add --skip-invalid to send the valid rows only.")
+            if not result.recipients:
+                raise InputError(source, "no valid recipient in the file")
+            fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
+                                               template_param)
+            earlier = db.execute("SELECT id FROM campaigns WHERE fingerprint=? ORDER BY "
+                                 "created DESC LIMIT 1", (fingerprint,)).fetchone()
+            if earlier and not force:
+                raise DuplicateSend(
+                    f"campaign {earlier[0]} already sends this file with these parameters; "
+                    "nothing new was started;",
+                    f"see `campaign show {earlier[0]}`, continue it with `--resume "
+                    f"{earlier[0]}`, or add --force for a second campaign on purpose.")
+            result.chunks = -(-result.recipients // size)
+            prefix = out_id or f"sms-{campaign_id}"
+            db.execute("INSERT INTO campaigns VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       (campaign_id, time.time(), kind, source, fingerprint, sign_name,
+                        template_code, template_param, out_id, result.recipients,
+                        result.bad_total))
+            db.executemany(
+                "INSERT INTO chunks (campaign_id, seq, size, out_id) VALUES (?,?,?,?)",
+                ((campaign_id, seq, min(size, result.recipients - seq * size),
+                  f"{prefix}.{seq}"[:255]) for seq in range(result.chunks)))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return result
+
+
+def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict]:
+    """The API action and parameters of one chunk."""
+    rows = store.chunk_rows(campaign["id"], chunk["seq"])
+    if campaign["kind"] == "send":
+        return "SendSms", {
+            "PhoneNumbers": ",".join(phone for phone, _, _ in rows),
+            "SignName": campaign["sign_name"], "TemplateCode": campaign["template_code"],
+            "TemplateParam": campaign["template_param"], "OutId": chunk["out_id"],
+        }
+    params = [json.loads(p) if p else None for _, _, p in rows]
+    return "SendBatchSms", {
+        "PhoneNumberJson": json.dumps([phone for phone, _, _ in rows], separators=(",", ":")),
+        "SignNameJson": json.dumps([sign for _, sign, _ in rows], ensure_ascii=False,
+                                   separators=(",", ":")),
+        "TemplateCode": campaign["template_code"],
+        "TemplateParamJson": (json.dumps([p or {} for p in params], ensure_ascii=False,
+                                         separators=(",", ":"))
+                              if any(p is not None for p in params) else None),
+        "OutId": chunk["out_id"],
+    }
+
+
+class RateLimiter:
+    """At most ``rate`` call starts per second, shared by all workers (None: no limit)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        time.sleep(max(0.0, start - now))
+
+
+def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
+        rate: float | None = None, on_chunk: Callable[[dict], None] = lambda chunk: None,
+        sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Send every chunk never attempted; returns the summary. Chunks in flight or unknown
+    from an earlier run are left alone (``reconcile`` settles them)."""
+    campaign = store.campaign(campaign_id)
+    todo = store.chunks(campaign_id, ["planned"])
+    limiter = RateLimiter(rate)
+    stop = threading.Event()
+
+    def send_chunk(chunk: dict) -> None:
+        if stop.is_set():
+            return
+        action, params = chunk_call(store, campaign, chunk)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            limiter.wait()
+            store.execute("UPDATE chunks SET state='in_flight', attempts=?, started=? "
+                          "WHERE campaign_id=? AND seq=?",
+                          (attempt, time.time(), campaign_id, chunk["seq"]))
+            state, biz_id, code, message = "unknown", None, None, None
+            try:
+                response = client.call(action, params)
+                state, biz_id = "sent", response.get("BizId")
+            except ApiFailure as exc:
+                state, code, message = "failed", exc.code or None, str(exc)
+                if code in THROTTLED and attempt < MAX_ATTEMPTS and not stop.is_set():
+                    # A throttled request was not accepted: safe to try again, later.
+                    store.execute("UPDATE chunks SET state='planned', code=? WHERE "
+                                  "campaign_id=? AND seq=?", (code, campaign_id, chunk["seq"]))
+                    sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+                    continue
+            except OutcomeUnknown as exc:
+                state, message = "unknown", str(exc)
+            except EnvironmentProblem as exc:
+                state, message = "failed", str(exc)
+                stop.set()  # the next chunk would fail the same way
+            store.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, finished=? "
+                          "WHERE campaign_id=? AND seq=?",
+                          (state, biz_id, code, message, time.time(), campaign_id,
+                           chunk["seq"]))
+            on_chunk({**chunk, "state": state, "code": code})
+            return
+
+    if todo and not client.dry_run:
+        client.run_precheck()
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel))
+    futures = [pool.submit(send_chunk, chunk) for chunk in todo]
+    try:
+        wait(futures)
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, SkillError):
+                raise error
+    finally:
+        # On Ctrl-C or SIGTERM: no new chunk starts; calls under way finish and are recorded.
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return summary(store, campaign_id)
+
+
+def summary(store: Store, campaign_id: str) -> dict:
+    campaign = store.campaign(campaign_id)
+    counts = store.counts(campaign_id)
+    problems = store.chunks(campaign_id, ["failed", "unknown", "in_flight"])
+    return {
+        "campaign": campaign_id, "kind": campaign["kind"],
+        "total_recipients": campaign["recipients"], "skipped_rows": campaign["skipped"],
+        **counts,
+        "errors": [{"chunk": c["seq"], "state": c["state"], "code": c["code"],
+                    "message": c["message"]} for c in problems[:5]],
+    }
+
+
+def outcome_error(result: dict) -> SkillError | None:
+    """None when every chunk was sent; OutcomeUnknown (exit 5) when any is in doubt;
+    ApiFailure (exit 1) when any failed or was not sent."""
+    chunks = result.get("chunks")
+    if not isinstance(chunks, dict):
+        return None
+    campaign_id = result["campaign"]
+    if chunks["unknown"] or chunks["in_flight"]:
+        return OutcomeUnknown(
+            f"campaign {campaign_id}: {chunks['unknown'] + chunks['in_flight']} chunk(s) with "
+            "an unknown outcome; they were not resent;",
+            f"run `scripts/send_sms.sh campaign reconcile {campaign_id}`, then `--resume "
+            f"{campaign_id}` sends what never arrived.")
+    if chunks["failed"] or chunks["planned"]:
+        return ApiFailure(
+            f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "
+            f"{chunks['planned']} not sent;",
+            f"see `scripts/send_sms.sh campaign show {campaign_id}`; `--resume {campaign_id}` "
+            "sends the chunks never attempted.")
+    return None
+
+
+def campaigns(store: Store) -> list[dict]:
+    """Every campaign, newest first, with its progress."""
+    rows = store.execute("SELECT id, created, kind, source, sign_name, template_code, "
+                         "recipients, skipped FROM campaigns ORDER BY created DESC")
+    out = []
+    for cid, created, kind, source, sign, template, people, skipped in rows:
+        out.append({"id": cid, "created": _stamp(created), "kind": kind, "source": source,
+                    "sign_name": sign, "template_code": template, "total_recipients": people,
+                    "skipped_rows": skipped, **store.counts(cid)})
+    return out
+
+
+def show(store: Store, campaign_id: str) -> dict:
+    campaign = store.campaign(campaign_id)
+    campaign["created"] = _stamp(campaign["created"])
+    del campaign["fingerprint"]
+    campaign["total_recipients"] = campaign.pop("recipients")
+    chunks = store.chunks(campaign_id)
+    for chunk in chunks:
+        for key in ("started", "finished"):
+            chunk[key] = _stamp(chunk[key]) if chunk[key] else None
+    return {**campaign, **store.counts(campaign_id), "chunk_list": chunks}
+
+
+def reconcile(client, store: Store, campaign_id: str) -> dict:
+    """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
+    chunk's OutId for its first recipient means it was accepted (sent); none means it
+    never arrived, and the chunk goes back to planned for ``--resume``."""
+    from sms_skill import delivery
+    from sms_skill.operations import SERVICE_TZ
+
+    settled = []
+    for chunk in store.chunks(campaign_id, ["in_flight", "unknown"]):
+        phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
+        day = datetime.fromtimestamp(chunk["started"] or time.time(), SERVICE_TZ)
+        response = client.call("QuerySendDetails", {
+            "PhoneNumber": phone, "SendDate": day.strftime("%Y%m%d"), "PageSize": 50,
+            "CurrentPage": 1})
+        if client.dry_run:
+            continue
+        found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        state = "sent" if found else "planned"
+        store.execute("UPDATE chunks SET state=?, message=? WHERE campaign_id=? AND seq=?",
+                      (state, "settled by reconcile", campaign_id, chunk["seq"]))
+        settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
+    return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}
+
+
+def _stamp(value: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
+
+
+def start(client, *, kind: str, source: str, template_code: str,
+          sign_name: str | None = None, template_param: str | None = None,
+          out_id: str | None = None, skip_invalid: bool = False, force: bool = False,
+          verify: bool = False, parallel: int = 4, rate: float | None = None,
+          on_plan: Callable[[Plan], None] = lambda plan: None,
+          on_chunk: Callable[[dict], None] = lambda chunk: None) -> dict:
+    """Validate the whole file, store the campaign, then send it (see ``run``).
+
+    ``source`` is a path or ``-`` (stdin). A dry run plans in memory and returns the plan
+    with the first and last command instead of sending.
+    """
+    from sms_skill import recipients, validation
+
+    option = "--phone-file" if kind == "send" else "--csv"
+    params = validation.template_param(template_param)
+    validation.out_id(out_id)
+    reader, raw = recipients.open_source(source, option)
+    store = Store(":memory:" if client.dry_run else None)
+    try:
+        rows = (recipients.phone_rows(reader) if kind == "send"
+                else recipients.batch_rows(reader, sign_name))
+        planned = plan(store, kind=kind, rows=rows, source=option,
+                       source_sha256=lambda: reader.sha256.hexdigest(),
+                       template_code=template_code, sign_name=sign_name,
+                       template_param=template_param, out_id=out_id,
+                       skip_invalid=skip_invalid, force=force)
+        on_plan(planned)
+        if verify:
+            _verify(client, store, planned.campaign_id, kind, sign_name, template_code, params)
+        if client.dry_run:
+            return dry_plan(client, store, planned)
+        return run(client, store, planned.campaign_id, parallel=parallel, rate=rate,
+                   on_chunk=on_chunk)
+    finally:
+        if raw is not sys.stdin.buffer:
+            raw.close()
+        store.close()
+
+
+def _verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
+            template_code: str, params: dict | None) -> None:
+    from sms_skill import verify
+
+    if kind == "send":
+        signs, samples = [sign_name], [params or {}]
+    else:
+        signs = [s for (s,) in store.execute("SELECT DISTINCT sign_name FROM campaign_rows "
+                                             "WHERE campaign_id=?", (campaign_id,))]
+        first = store.execute("SELECT params FROM campaign_rows WHERE campaign_id=? "
+                              "ORDER BY line LIMIT 1", (campaign_id,))
+        samples = [json.loads(first[0][0]) if first and first[0][0] else {}]
+    try:
+        verify.verify_send(client, sorted(signs), template_code, samples)
+    except SkillError:
+        for table in ("campaign_rows", "chunks"):
+            store.execute(f"DELETE FROM {table} WHERE campaign_id=?", (campaign_id,))  # noqa: S608
+        store.execute("DELETE FROM campaigns WHERE id=?", (campaign_id,))
+        raise
+
+
+def dry_plan(client, store: Store, planned: Plan) -> dict:
+    """What a real run would do: counts and the first and last command, shell-quoted."""
+    import shlex
+
+    campaign = store.campaign(planned.campaign_id)
+    chunks = store.chunks(planned.campaign_id)
+    commands = []
+    for chunk in (chunks[0], chunks[-1]) if len(chunks) > 1 else chunks:
+        action, params = chunk_call(store, campaign, chunk)
+        commands.append(shlex.join(client.command(action, params)))
+    return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
+            "calls": planned.chunks, "skipped_rows": planned.bad_total,
+            "first_command": commands[0], "last_command": commands[-1]}
+
+
+def resume(client, campaign_id: str, *, parallel: int = 4, rate: float | None = None,
+           on_chunk: Callable[[dict], None] = lambda chunk: None) -> dict:
+    """Continue a campaign: only chunks never attempted are sent; the summary lists the
+    ones in doubt, which ``reconcile`` can settle."""
+    store = Store()
+    try:
+        store.campaign(campaign_id)
+        if client.dry_run:
+            todo = store.chunks(campaign_id, ["planned"])
+            return {"dry_run": True, "campaign": campaign_id, "chunks_to_send": len(todo),
+                    **store.counts(campaign_id)}
+        return run(client, store, campaign_id, parallel=parallel, rate=rate,
+                   on_chunk=on_chunk)
+    finally:
+        store.close()

@@ -1,0 +1,157 @@
+"""Reading recipient files row by row (never the whole file in memory), with each bad row
+reported by line number."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from sms_skill import validation as v
+from sms_skill.errors import InputError
+
+RESERVED_COLUMNS = {"phone", "sign_name", "template_param"}
+
+
+@dataclass
+class Row:
+    line: int
+    phone: str
+    sign_name: str | None = None
+    params: dict | None = None
+
+
+@dataclass
+class BadRow:
+    line: int
+    reason: str
+
+
+class HashingReader(io.TextIOBase):
+    """Text lines from a binary stream, hashing every byte read (the file fingerprint)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> str:
+        data = self._raw.readline()
+        self.sha256.update(data)
+        return data.decode("utf-8-sig", "replace")  # a BOM, if any, is not data
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+def open_source(path: str, option: str) -> tuple[HashingReader, IO[bytes]]:
+    """``-`` is stdin; anything else a file that must exist."""
+    if path == "-":
+        return HashingReader(sys.stdin.buffer), sys.stdin.buffer
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise InputError(option, f"cannot read {path!r}: {exc.strerror}") from exc
+    return HashingReader(raw), raw
+
+
+def _first_data_line(lines: Iterator[str]) -> tuple[int, str] | None:
+    for number, line in enumerate(lines, 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return number, line
+    return None
+
+
+def phone_rows(reader: HashingReader) -> Iterator[Row | BadRow]:
+    """One number per line, or a CSV with a ``phone`` column. Blank lines and ``#``
+    comments are skipped."""
+    lines = iter(reader)
+    first = _first_data_line(lines)
+    if first is None:
+        return
+    start, header = first
+    if "," in header or header.strip().lower() == "phone":
+        yield from _csv_rows(header, lines, start, phone_only=True)
+        return
+    for number, line in enumerate([header], start):
+        yield _phone_row(number, line.strip())
+    for number, line in enumerate(lines, start + 1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            yield _phone_row(number, text)
+
+
+def _phone_row(line: int, text: str) -> Row | BadRow:
+    try:
+        return Row(line, v.phone_number(text, "phone"))
+    except InputError as exc:
+        return BadRow(line, exc.message.split(": ", 1)[-1])
+
+
+def batch_rows(reader: HashingReader, default_sign: str | None) -> Iterator[Row | BadRow]:
+    """A CSV: ``phone``, ``sign_name`` (or ``default_sign``), and the template variables
+    as a ``template_param`` JSON column or as the remaining columns."""
+    lines = iter(reader)
+    first = _first_data_line(lines)
+    if first is None:
+        return
+    start, header = first
+    yield from _csv_rows(header, lines, start, phone_only=False, default_sign=default_sign)
+
+
+def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool,
+              default_sign: str | None = None) -> Iterator[Row | BadRow]:
+    columns = [c.strip() for c in next(csv.reader([header]))]
+    if "phone" not in columns:
+        raise InputError("--csv" if not phone_only else "--phone-file",
+                         f"line {start}: the header has no 'phone' column ({header.strip()})")
+    if not phone_only and "sign_name" not in columns and not default_sign:
+        raise InputError("--csv", "no 'sign_name' column: add one or give -s/--sign-name")
+    variables = [c for c in columns if c not in RESERVED_COLUMNS]
+    for number, line in enumerate(lines, start + 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        values = next(csv.reader([line]))
+        if len(values) != len(columns):
+            yield BadRow(number, f"{len(values)} fields, the header has {len(columns)}")
+            continue
+        record = dict(zip(columns, (value.strip() for value in values)))
+        row = _phone_row(number, record["phone"])
+        if phone_only or isinstance(row, BadRow):
+            yield row
+            continue
+        row.sign_name = record.get("sign_name") or default_sign
+        if not row.sign_name:
+            yield BadRow(number, "empty sign_name and no -s/--sign-name")
+            continue
+        if "template_param" in record:
+            try:
+                row.params = v.template_param(record["template_param"] or "{}", "template_param")
+            except InputError as exc:
+                yield BadRow(number, exc.message)
+                continue
+        elif variables:
+            row.params = {name: record[name] for name in variables}
+        yield row
+
+
+def describe(bad: list[BadRow], total: int) -> str:
+    listed = "; ".join(f"line {b.line}: {b.reason}" for b in bad)
+    more = f" (and {total - len(bad)} more)" if total > len(bad) else ""
+    return listed + more
+
+
+def params_json(params: dict | None) -> str | None:
+    return None if params is None else json.dumps(params, ensure_ascii=False,
+                                                  separators=(",", ":"))
