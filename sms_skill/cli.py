@@ -37,6 +37,18 @@ class Settings:
     query: str | None = None
 
 
+class StdoutClosed(Exception):
+    """The reader of stdout went away. Not an OSError: click would turn that into exit 1."""
+
+
+def _emit(text: str) -> None:
+    """Print the result (the only thing that goes to stdout)."""
+    try:
+        click.echo(text)
+    except BrokenPipeError as exc:
+        raise StdoutClosed() from exc
+
+
 def _settings(ctx: click.Context) -> Settings:
     return ctx.find_root().meta.setdefault(SETTINGS_KEY, Settings())
 
@@ -125,7 +137,7 @@ def run_operation(rows: str | None = None, mask: str | None = None,
                 if not (isinstance(result, dict) and result.get("dry_run")):
                     return  # the commands themselves were the output
             hide = mask if mask and not options.get("no_mask") else None
-            click.echo(output.render(result, settings.format, query, rows, hide))
+            _emit(output.render(result, settings.format, query, rows, hide))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error
 
@@ -522,7 +534,7 @@ def precheck():
     with Client(builder.Target(settings.region or builder.default_region(),
                                settings.profile)) as client:
         result = client.run_precheck(fresh=True)
-    click.echo(output.render(asdict(result), settings.format, query, "steps"))
+    _emit(output.render(asdict(result), settings.format, query, "steps"))
 
 
 @cli.command()
@@ -545,7 +557,7 @@ def explain(code):
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
             "Section": entry.section}
-    click.echo(output.render(data, settings.format, output.compile_query(settings.query)))
+    _emit(output.render(data, settings.format, output.compile_query(settings.query)))
 
 
 # click >= 8.2 raises this for a bare group call; older versions print help themselves.
@@ -579,7 +591,7 @@ def _store_command(body: Callable) -> Callable:
             result = body(store, **options)
         finally:
             store.close()
-        click.echo(output.render(result, settings.format, query, "chunk_list"))
+        _emit(output.render(result, settings.format, query, "chunk_list"))
 
     return command
 
@@ -672,7 +684,7 @@ def history(limit, no_mask):
         "TemplateCode": e.template_code, "OutId": e.out_id, "BizId": e.biz_id,
         "Outcome": e.outcome, "Code": e.code,
     } for e in entries]
-    click.echo(output.render(rows, settings.format, query))
+    _emit(output.render(rows, settings.format, query))
 
 
 def _fail(message: str, code: int) -> int:
@@ -701,11 +713,16 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code)
     except Interrupted as exc:
         return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
-    except BrokenPipeError:
+    except (BrokenPipeError, StdoutClosed):
         # The reader went away (e.g. `| head -c1`): nothing more can be printed.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return BROKEN_PIPE_EXIT
+    except Exception as exc:  # a bug: say so plainly; AI mode was already switched off
+        if os.environ.get("SMS_SKILL_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (AI mode was switched "
+                     "off; set SMS_SKILL_DEBUG=1 for a traceback and report it)", 1)
 
 
 def main() -> None:
