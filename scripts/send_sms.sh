@@ -18,8 +18,18 @@ runtime="$skill_dir/.runtime"
 export PYTHONPATH="$skill_dir${PYTHONPATH:+:$PYTHONPATH}"
 export SMS_SKILL_PROG="${SMS_SKILL_PROG:-send_sms.sh}"
 
+remembered="$skill_dir/.runtime-python"
+
 if [ -x "$runtime/bin/python" ]; then
   exec "$runtime/bin/python" -m sms_skill "$@"
+fi
+# The real interpreter found on an earlier run: no version-manager shim (pyenv adds ~50 ms)
+# and no second interpreter start to probe for click on every run.
+if [ -z "${SMS_SKILL_PYTHON:-}" ] && [ -f "$remembered" ]; then
+  read -r python < "$remembered" || python=""
+  if [ -n "$python" ] && [ -x "$python" ]; then
+    exec "$python" -m sms_skill "$@"
+  fi
 fi
 
 python="${SMS_SKILL_PYTHON:-python3}"
@@ -27,8 +37,10 @@ if ! command -v "$python" >/dev/null 2>&1; then
   echo "error: python3 is required (3.9 or newer); install it and run again." >&2
   exit 3
 fi
-if "$python" -c 'import click, jmespath' >/dev/null 2>&1; then
-  exec "$python" -m sms_skill "$@"
+if real="$("$python" -c 'import os, sys, click, jmespath; print(os.path.abspath(sys.executable))' 2>/dev/null)" &&
+   [ -x "$real" ]; then
+  [ -n "${SMS_SKILL_PYTHON:-}" ] || printf '%s\n' "$real" > "$remembered" 2>/dev/null || true
+  exec "$real" -m sms_skill "$@"
 fi
 
 # First run on this machine: a private environment with the two dependencies, built in a

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sms_skill import USER_AGENT
 
@@ -56,8 +56,7 @@ def default_region(environ: Mapping[str, str] = os.environ) -> str:
     return environ.get("ALIBABA_CLOUD_REGION_ID") or DEFAULT_REGION
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where product calls go: the region (always passed) and an optional CLI profile."""
 
     region: str = DEFAULT_REGION

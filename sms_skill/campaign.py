@@ -13,6 +13,7 @@ import json
 import secrets
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -74,13 +75,12 @@ class Plan:
 class Store:
     """The campaign tables; safe to share between the worker threads of one run."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.data_dir() / DB_FILE
         self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                    check_same_thread=False)
         self._lock = threading.Lock()
-        if str(self.path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -192,15 +192,16 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
     return result
 
 
-def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict]:
-    """The API action and parameters of one chunk."""
+def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict, str]:
+    """The API action and parameters of one chunk, and its first recipient."""
     rows = store.chunk_rows(campaign["id"], chunk["seq"])
+    first = rows[0][0]
     if campaign["kind"] == "send":
         return "SendSms", {
             "PhoneNumbers": ",".join(phone for phone, _, _ in rows),
             "SignName": campaign["sign_name"], "TemplateCode": campaign["template_code"],
             "TemplateParam": campaign["template_param"], "OutId": chunk["out_id"],
-        }
+        }, first
     params = [json.loads(p) if p else None for _, _, p in rows]
     return "SendBatchSms", {
         "PhoneNumberJson": json.dumps([phone for phone, _, _ in rows], separators=(",", ":")),
@@ -211,7 +212,7 @@ def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict]:
                                          separators=(",", ":"))
                               if any(p is not None for p in params) else None),
         "OutId": chunk["out_id"],
-    }
+    }, first
 
 
 class RateLimiter:
@@ -245,7 +246,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
     def send_chunk(chunk: dict) -> None:
         if stop.is_set():
             return
-        action, params = chunk_call(store, campaign, chunk)
+        action, params, first_recipient = chunk_call(store, campaign, chunk)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             limiter.wait()
             store.execute("UPDATE chunks SET state='in_flight', attempts=?, started=? "
@@ -253,7 +254,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                           (attempt, time.time(), campaign_id, chunk["seq"]))
             state, biz_id, code, message = "unknown", None, None, None
             try:
-                response = client.call(action, params)
+                response = client.call(action, params, recipient=first_recipient)
                 state, biz_id = "sent", response.get("BizId")
             except ApiFailure as exc:
                 state, code, message = "failed", exc.code or None, str(exc)
@@ -396,7 +397,9 @@ def start(client, *, kind: str, source: str, template_code: str,
     params = validation.template_param(template_param)
     validation.out_id(out_id)
     reader, raw = recipients.open_source(source, option)
-    store = Store(":memory:" if client.dry_run else None)
+    # A dry run plans in a throw-away database file: rows stream to disk, not to memory.
+    scratch = tempfile.TemporaryDirectory(prefix="sms-plan-") if client.dry_run else None
+    store = Store(Path(scratch.name) / DB_FILE if scratch else None)
     try:
         rows = (recipients.phone_rows(reader) if kind == "send"
                 else recipients.batch_rows(reader, sign_name))
@@ -416,6 +419,8 @@ def start(client, *, kind: str, source: str, template_code: str,
         if raw is not sys.stdin.buffer:
             raw.close()
         store.close()
+        if scratch:
+            scratch.cleanup()
 
 
 def _verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
@@ -447,7 +452,7 @@ def dry_plan(client, store: Store, planned: Plan) -> dict:
     chunks = store.chunks(planned.campaign_id)
     commands = []
     for chunk in (chunks[0], chunks[-1]) if len(chunks) > 1 else chunks:
-        action, params = chunk_call(store, campaign, chunk)
+        action, params, _ = chunk_call(store, campaign, chunk)
         commands.append(shlex.join(client.command(action, params)))
     return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
             "calls": planned.chunks, "skipped_rows": planned.bad_total,

@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import click
 
@@ -28,8 +27,9 @@ Exit codes:
 """
 
 
-@dataclass
 class Settings:
+    """The common options, wherever on the command line they were given."""
+
     region: str | None = None
     profile: str | None = None
     dry_run: bool = False

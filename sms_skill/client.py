@@ -7,16 +7,18 @@ dry-run mode prints those commands instead of running anything.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from sms_skill import builder, paths, precheck, responses, runner
-from sms_skill.aimode import AiModeSession
-from sms_skill.errors import EnvironmentProblem
-from sms_skill.runner import Completed
+from sms_skill import builder
+
+if TYPE_CHECKING:  # imported when the first real call is made: a dry run needs none
+    from sms_skill.aimode import AiModeSession
+    from sms_skill.precheck import PrecheckResult
+    from sms_skill.runner import Completed
 
 CALL_TIMEOUT_VARIABLE = "SMS_SKILL_CALL_TIMEOUT"
 #: The CLI gives up after --read-timeout 3 s plus its 5 s connect timeout; a little more.
@@ -54,7 +56,16 @@ class Client:
         self.planned: list[list[str]] = []
         self._env: dict[str, str] = {}
         self._started = False
-        self._ai_mode = AiModeSession(self._config_call, paths.cache_dir())
+        self._ai_mode_session: AiModeSession | None = None
+
+    @property
+    def _ai_mode(self) -> AiModeSession:
+        if self._ai_mode_session is None:
+            from sms_skill import paths
+            from sms_skill.aimode import AiModeSession
+
+            self._ai_mode_session = AiModeSession(self._config_call, paths.cache_dir())
+        return self._ai_mode_session
 
     def __enter__(self) -> Client:
         return self
@@ -64,6 +75,8 @@ class Client:
 
     def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
              timeout: float) -> Completed:
+        from sms_skill import runner
+
         merged = {**self._env, **(env or {})}
         return runner.run(argv, timeout=timeout, env=merged)
 
@@ -72,14 +85,18 @@ class Client:
         """A non-product aliyun call (version, configure, plugin)."""
         done = self._run(argv, env=env, timeout=PLUGIN_TIMEOUT if long else CONFIG_TIMEOUT)
         if check and (done.timed_out or done.returncode != 0):
+            from sms_skill.errors import EnvironmentProblem
+
             reason = "timed out" if done.timed_out else (
                 done.error_text.splitlines() or [f"exit {done.returncode}"])[0]
             raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {reason};",
                                      "run `scripts/send_sms.sh precheck` to see each step.")
         return done
 
-    def run_precheck(self, *, fresh: bool = False) -> precheck.PrecheckResult:
+    def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:
         """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
+        from sms_skill import precheck
+
         aliyun = precheck.locate_aliyun()
         steps = precheck.Precheck(self._config_call, self.report)
         result = None if fresh else precheck.cached(aliyun)
@@ -99,12 +116,16 @@ class Client:
 
     def _begin(self) -> None:
         if not self._started:
+            import atexit
+
             self._started = True
             atexit.register(self.close)
         self._ai_mode.start()
 
     def close(self) -> None:
         """Switch AI mode off unless another live run still needs it. Never raises."""
+        if self._ai_mode_session is None:
+            return
         try:
             self._ai_mode.stop()
         except Exception as exc:  # cleanup must not hide the run's own outcome
@@ -126,6 +147,8 @@ class Client:
             return {}
         if not self._ai_mode.active:
             self.run_precheck()
+        from sms_skill import responses
+
         done = self._run(argv, timeout=call_timeout())
         return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
                                    recipient=recipient)

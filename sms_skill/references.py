@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ERROR_CODES_FILE = "sms-error-codes.md"
 _HEADER = re.compile(r"^\|\s*Code\s*\|\s*Meaning\s*\|\s*Next step\s*\|\s*$")
@@ -21,8 +21,7 @@ def references_dir() -> Path:
     raise FileNotFoundError(f"references/ not found next to {here}")
 
 
-@dataclass(frozen=True)
-class ErrorCode:
+class ErrorCode(NamedTuple):
     code: str
     meaning: str
     action: str

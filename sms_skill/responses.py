@@ -84,6 +84,11 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
         detail = message.group(1).strip() if message else first
         raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
+    # Checked before the network errors: a missing plugin whose catalog is unreachable
+    # also mentions `no such host`.
+    if _PLUGIN_MISSING.search(text):
+        raise EnvironmentProblem(f"{label}: the aliyun dysmsapi plugin is not available ({first});",
+                                 PLUGIN_HINT)
     if _NOT_SENT.search(text) and not _READ_TIMEOUT.search(text):
         raise ApiFailure(f"{label}: could not reach the SMS service ({first});",
                          "nothing was sent; check the network or DNS, then retry.")
@@ -93,9 +98,6 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
                 f"{label}: the request timed out after it was sent ({first});"
                 " the outcome is unknown.", status_hint(recipient))
         raise ApiFailure(f"{label}: the request timed out ({first});", "retry later.")
-    if _PLUGIN_MISSING.search(text):
-        raise EnvironmentProblem(f"{label}: the aliyun dysmsapi plugin is not available ({first});",
-                                 PLUGIN_HINT)
     if done.returncode == 3:
         raise EnvironmentProblem(f"{label}: aliyun configuration problem: {first};",
                                  CREDENTIALS_HINT)
