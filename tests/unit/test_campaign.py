@@ -89,3 +89,46 @@ def test_the_same_file_again_is_refused_and_points_at_resume(bulk, invoke, tmp_p
     shown = json.loads(invoke("campaign", "show", campaign_id).stdout)
     assert shown["chunk_list"][0]["state"] == "sent"
     assert shown["chunk_list"][0]["biz_id"] == SEND_OK["BizId"]
+
+
+THROTTLED = {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控", "RequestId": "R"}
+
+
+def test_a_throttled_chunk_is_retried_and_other_failures_are_recorded(session, invoke,
+                                                                      tmp_path):
+    any_send = ["aliyun", "dysmsapi", "send-sms", session.any()]
+    session.register(any_send, stdout=answer(THROTTLED))
+    session.register(any_send, stdout=answer({"Code": "isv.AMOUNT_NOT_ENOUGH", "Message": "m"}))
+    session.register(any_send, stdout=answer(SEND_OK))
+    source = tmp_path / "numbers.txt"
+    source.write_text("".join(f"{13000000000 + i}\n" for i in range(2500)))
+    result = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T", "--parallel", "1")
+    assert result.code == 1  # one chunk failed for good; the run went on
+    summary = json.loads(result.stdout)
+    assert summary["chunks"]["sent"] == 2 and summary["chunks"]["failed"] == 1
+    assert summary["errors"][0]["code"] == "isv.AMOUNT_NOT_ENOUGH"
+    assert sum(1 for c in session.calls if "send-sms" in c) == 4  # 1 throttled + 3
+
+
+def test_rate_limits_call_starts():
+    import time
+
+    from sms_skill.campaign import RateLimiter
+
+    limiter = RateLimiter(20)
+    start = time.monotonic()
+    for _ in range(6):
+        limiter.wait()
+    assert time.monotonic() - start >= 5 / 20 * 0.9
+
+
+def test_dry_run_of_a_file_prints_the_plan_and_sends_nothing(fp, invoke, tmp_path):
+    source = tmp_path / "numbers.txt"
+    source.write_text("".join(f"{13000000000 + i}\n" for i in range(1500)))
+    result = invoke("--dry-run", "send", "--phone-file", str(source), "-s", "S", "-t", "T")
+    plan = json.loads(result.stdout)
+    assert (plan["recipients"], plan["chunks"], plan["calls"]) == (1500, 2, 2)
+    assert plan["first_command"].startswith("aliyun dysmsapi send-sms --api-version 2017-05-25")
+    assert "13000001499" in plan["last_command"] and "13000000000" not in plan["last_command"]
+    assert list(fp.calls) == []
+    assert json.loads(invoke("campaign", "list").stdout) == []
