@@ -1,0 +1,36 @@
+"""Two identical sends started together: exactly one reaches aliyun."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import needs_fake_log
+from tests.fake_aliyun import scenarios
+
+pytestmark = needs_fake_log
+
+SEND = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456",
+        "-tp", '{"code":"123456"}']
+
+
+def test_two_overlapping_identical_sends_make_one_send(world):
+    assert world.run("precheck").code == 0
+    world.mock(scenarios.send_ok(times=0, delay_ms=1000))
+    first, second = world.start(*SEND), world.start(*SEND)
+    outcomes = []
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=60)
+        outcomes.append((proc.returncode, err))
+    codes = sorted(code for code, _ in outcomes)
+    assert codes == [0, 6], outcomes
+    refused = next(err for code, err in outcomes if code == 6)
+    assert "in progress in another run" in refused or "was made at" in refused
+    sends = [e for e in world.product_calls() if e["argv"][1] == "send-sms"]
+    assert len(sends) == 1
+    assert world.ai_mode()["enabled"] is False
+
+
+def test_force_sends_the_same_message_again(world):
+    world.mock(scenarios.send_ok(times=0))
+    assert world.run(*SEND).code == 0
+    assert world.run(*SEND).code == 6
+    assert world.run(*SEND, "--force").code == 0
+    assert sum(1 for e in world.product_calls() if e["argv"][1] == "send-sms") == 2
