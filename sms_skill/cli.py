@@ -498,15 +498,20 @@ def list_qualifications(client, **filters):
 @cli.command("query-qualification")
 @click.option("--qualification-group-id", required=True, help="GroupId from the list.")
 @click.option("--order-id", help="Work order id.")
+@click.option("--no-mask", is_flag=True,
+              help="Show ID numbers, phone numbers and image URLs unmasked.")
 @run_operation()
-def query_qualification(client, qualification_group_id, order_id):
+def query_qualification(client, qualification_group_id, order_id, no_mask):
     """One qualification in detail (QuerySingleSmsQualification).
+
+    ID numbers and phone numbers are masked and image URLs withheld, unless --no-mask.
 
     \b
     Example:
       send_sms.sh query-qualification --qualification-group-id 10000123
     """
-    return _ops().query_qualification(client, qualification_group_id, order_id)
+    return _ops().query_qualification(client, qualification_group_id, order_id,
+                                      unmask=no_mask)
 
 
 @cli.command()

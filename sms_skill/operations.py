@@ -206,10 +206,34 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
     })
 
 
+#: Personal data in a qualification: ID numbers, phone numbers, image URLs.
+PERSONAL_FIELDS = frozenset({"LegalPersonIDCardNo", "AdminIDCardNo", "AdminPhoneNo",
+                             "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl"})
+
+
+def mask_personal_data(data: object) -> object:
+    """A copy with ID numbers and phone numbers masked and image URLs withheld."""
+    if isinstance(data, dict):
+        return {key: _mask_value(key, value) if key in PERSONAL_FIELDS and value
+                else mask_personal_data(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [mask_personal_data(item) for item in data]
+    return data
+
+
+def _mask_value(key: str, value: object) -> str:
+    text = str(value)
+    if key.endswith(("Face", "Pic", "Url")):
+        return "(url withheld)"
+    return v.mask(text)
+
+
 def query_qualification(client: Client, qualification_group_id: object,
-                        order_id: object = None) -> dict:
-    """QuerySingleSmsQualification for one qualification group."""
+                        order_id: object = None, *, unmask: bool = False) -> dict:
+    """QuerySingleSmsQualification for one qualification group; personal data masked
+    unless ``unmask``."""
     group = v.int_range(qualification_group_id, "--qualification-group-id", 1, 2**63 - 1)
     order = None if order_id is None else v.int_range(order_id, "--order-id", 1, 2**63 - 1)
-    return client.call("QuerySingleSmsQualification",
-                       {"QualificationGroupId": group, "OrderId": order})
+    response = client.call("QuerySingleSmsQualification",
+                           {"QualificationGroupId": group, "OrderId": order})
+    return response if unmask else mask_personal_data(response)

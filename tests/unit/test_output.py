@@ -85,3 +85,25 @@ def test_every_command_has_help_with_an_example(invoke):
         assert result.code == 0, name
         assert "Example" in result.stdout, name
         assert "--dry-run" in result.stdout and "--region" in result.stdout, name
+
+
+QUALIFICATION = {"Code": "OK", "Success": True, "RequestId": "R", "Data": {
+    "QualificationGroupId": 10000123, "CompanyName": "Example Co",
+    "LegalPersonIDCardNo": "110101199003071234", "AdminPhoneNo": "13800138000",
+    "AdminIDCardPic": "https://example.com/id.png",
+    "BusinessLicensePics": [{"Type": "businessLicense", "PicUrl": "https://example.com/l.png"}],
+}}
+
+
+def test_qualification_personal_data_is_masked_unless_asked(session, invoke):
+    argv = product("query-single-sms-qualification", "--qualification-group-id", "10000123")
+    session.register(argv, stdout=answer(QUALIFICATION))
+    data = json.loads(invoke("query-qualification", "--qualification-group-id",
+                             "10000123").stdout)["Data"]
+    assert data["LegalPersonIDCardNo"] == "110****1234"
+    assert data["AdminPhoneNo"] == "138****8000"
+    assert data["AdminIDCardPic"] == "(url withheld)"
+    assert data["BusinessLicensePics"][0]["PicUrl"] == "(url withheld)"
+    assert data["CompanyName"] == "Example Co"
+    plain = invoke("query-qualification", "--qualification-group-id", "10000123", "--no-mask")
+    assert json.loads(plain.stdout) == QUALIFICATION
