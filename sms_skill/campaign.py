@@ -233,15 +233,20 @@ class RateLimiter:
         time.sleep(max(0.0, start - now))
 
 
+ChunkHook = Callable[[dict, int, int], None]
+
+
 def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
-        rate: float | None = None, on_chunk: Callable[[dict], None] = lambda chunk: None,
+        rate: float | None = None, on_chunk: ChunkHook = lambda chunk, done, total: None,
         sleep: Callable[[float], None] = time.sleep) -> dict:
     """Send every chunk never attempted; returns the summary. Chunks in flight or unknown
-    from an earlier run are left alone (``reconcile`` settles them)."""
+    from an earlier run are left alone (``reconcile`` settles them). ``on_chunk(chunk,
+    done, total)`` follows progress."""
     campaign = store.campaign(campaign_id)
     todo = store.chunks(campaign_id, ["planned"])
     limiter = RateLimiter(rate)
     stop = threading.Event()
+    finished = iter(range(1, len(todo) + 1))  # next() is atomic under the GIL
 
     def send_chunk(chunk: dict) -> None:
         if stop.is_set():
@@ -273,7 +278,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                           "WHERE campaign_id=? AND seq=?",
                           (state, biz_id, code, message, time.time(), campaign_id,
                            chunk["seq"]))
-            on_chunk({**chunk, "state": state, "code": code})
+            on_chunk({**chunk, "state": state, "code": code}, next(finished), len(todo))
             return
 
     if todo and not client.dry_run:
@@ -385,7 +390,7 @@ def start(client, *, kind: str, source: str, template_code: str,
           out_id: str | None = None, skip_invalid: bool = False, force: bool = False,
           verify: bool = False, parallel: int = 4, rate: float | None = None,
           on_plan: Callable[[Plan], None] = lambda plan: None,
-          on_chunk: Callable[[dict], None] = lambda chunk: None) -> dict:
+          on_chunk: ChunkHook = lambda chunk, done, total: None) -> dict:
     """Validate the whole file, store the campaign, then send it (see ``run``).
 
     ``source`` is a path or ``-`` (stdin). A dry run plans in memory and returns the plan
@@ -460,7 +465,7 @@ def dry_plan(client, store: Store, planned: Plan) -> dict:
 
 
 def resume(client, campaign_id: str, *, parallel: int = 4, rate: float | None = None,
-           on_chunk: Callable[[dict], None] = lambda chunk: None) -> dict:
+           on_chunk: ChunkHook = lambda chunk, done, total: None) -> dict:
     """Continue a campaign: only chunks never attempted are sent; the summary lists the
     ones in doubt, which ``reconcile`` can settle."""
     store = Store()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import click
 
-from sms_skill import builder, validation
+from sms_skill import __version__, builder, validation
 from sms_skill.errors import USAGE, InputError, SkillError
 from sms_skill.lifecycle import BROKEN_PIPE_EXIT, Interrupted, install_signal_handlers
 
@@ -24,6 +24,7 @@ Exit codes:
   4 --verify refused   5 outcome unknown: run query-status before any resend
   6 duplicate of a recent send (--force overrides)
   130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP), AI mode already off
+  141 stdout closed early (e.g. | head), AI mode already off
 """
 
 
@@ -94,8 +95,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)
-@click.version_option(package_name="alibabacloud-sms-skill", prog_name=PROG,
-                      message="%(prog)s %(version)s")
+@click.version_option(__version__, prog_name=PROG, message="%(prog)s %(version)s")
 @common_options
 def cli() -> None:
     """Send SMS through Alibaba Cloud (dysmsapi 2017-05-25) with the aliyun CLI.
@@ -172,24 +172,22 @@ def _campaign_outcome(result: object) -> SkillError | None:
     return campaign.outcome_error(result) if isinstance(result, dict) else None
 
 
-def _progress(total_chunks: int):
+def _progress():
     """A progress bar on a terminal, plain lines every few seconds otherwise (stderr)."""
     import time
 
-    state = {"done": 0, "said": time.monotonic(), "bar": None}
-    if sys.stderr.isatty():
-        state["bar"] = click.progressbar(length=total_chunks, label="chunks", file=sys.stderr)
-        state["bar"].__enter__()
+    state = {"said": time.monotonic(), "bar": None}
 
-    def on_chunk(chunk: dict) -> None:
-        state["done"] += 1
-        if state["bar"] is not None:
+    def on_chunk(chunk: dict, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if state["bar"] is None:
+                state["bar"] = click.progressbar(length=total, label="chunks", file=sys.stderr)
             state["bar"].update(1)
-            if state["done"] >= total_chunks:
-                state["bar"].__exit__(None, None, None)
-        elif time.monotonic() - state["said"] >= 2 or state["done"] == total_chunks:
+            if done == total:
+                state["bar"].render_finish()
+        elif time.monotonic() - state["said"] >= 2 or done == total:
             state["said"] = time.monotonic()
-            click.echo(f"progress: {state['done']}/{total_chunks} chunks", err=True)
+            click.echo(f"progress: {done}/{total} chunks", err=True)
 
     return on_chunk
 
@@ -203,8 +201,7 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
         raise InputError("--rate", f"{rate} must be a positive number of calls per second")
     if resume_id:
         return campaign.resume(client, resume_id, parallel=parallel, rate=rate,
-                               on_chunk=_progress(1))
-    hooks = {}
+                               on_chunk=_progress())
 
     def on_plan(plan):
         click.echo(f"campaign {plan.campaign_id}: {plan.recipients} recipients in "
@@ -215,11 +212,9 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
             from sms_skill.recipients import describe
 
             click.echo(f"skipped: {describe(plan.bad_rows, plan.bad_total)}", err=True)
-        hooks["on_chunk"] = _progress(plan.chunks)
 
     return campaign.start(client, kind=kind, source=source, parallel=parallel, rate=rate,
-                          on_plan=on_plan,
-                          on_chunk=lambda chunk: hooks["on_chunk"](chunk), **fields)
+                          on_plan=on_plan, on_chunk=_progress(), **fields)
 
 
 def _one_source(**given: object) -> None:
