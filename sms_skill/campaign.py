@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import paths
+from sms_skill import database
 from sms_skill.errors import (
     ApiFailure,
     DuplicateSend,
@@ -31,7 +31,6 @@ from sms_skill.errors import (
     OutcomeUnknown,
     SkillError,
 )
-from sms_skill.journal import DB_FILE
 from sms_skill.recipients import BadRow, Row, describe, params_json
 
 CHUNK_SIZE = {"send": 1000, "batch": 100}
@@ -76,12 +75,9 @@ class Store:
     """The campaign tables; safe to share between the worker threads of one run."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or paths.data_dir() / DB_FILE
-        self._db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+        self.path = path or database.default_path()
+        self._db = database.connect(self.path, SCHEMA)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -364,6 +360,7 @@ def reconcile(client, store: Store, campaign_id: str) -> dict:
     from sms_skill import delivery
     from sms_skill.operations import SERVICE_TZ
 
+    store.campaign(campaign_id)  # an unknown id is an input error, not an empty result
     settled = []
     for chunk in store.chunks(campaign_id, ["in_flight", "unknown"]):
         phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
@@ -404,7 +401,7 @@ def start(client, *, kind: str, source: str, template_code: str,
     reader, raw = recipients.open_source(source, option)
     # A dry run plans in a throw-away database file: rows stream to disk, not to memory.
     scratch = tempfile.TemporaryDirectory(prefix="sms-plan-") if client.dry_run else None
-    store = Store(Path(scratch.name) / DB_FILE if scratch else None)
+    store = Store(Path(scratch.name) / database.DB_FILE if scratch else None)
     try:
         rows = (recipients.phone_rows(reader) if kind == "send"
                 else recipients.batch_rows(reader, sign_name))

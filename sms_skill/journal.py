@@ -17,14 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sms_skill import paths
+from sms_skill import database
 from sms_skill.errors import DuplicateSend
 
 WINDOW_VARIABLE = "SMS_SKILL_DUPLICATE_WINDOW"
 DEFAULT_WINDOW_SECONDS = 600
 #: A send whose outcome is unknown blocks an identical resend for this long.
 UNKNOWN_HOLD_SECONDS = 24 * 3600
-DB_FILE = "journal.sqlite3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (
@@ -89,10 +88,8 @@ class Journal:
     """Open with ``Journal()`` (the user's data folder) or ``Journal(path)``."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or paths.data_dir() / DB_FILE
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self.path = path or database.default_path()
+        self._db = database.connect(self.path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

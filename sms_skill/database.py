@@ -1,0 +1,34 @@
+"""The skill's SQLite database (the send journal and the campaigns), shared by runs that
+overlap."""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+from pathlib import Path
+
+from sms_skill import paths
+
+DB_FILE = "journal.sqlite3"
+
+
+def default_path() -> Path:
+    return paths.data_dir() / DB_FILE
+
+
+def connect(path: Path, schema: str) -> sqlite3.Connection:
+    """An autocommit connection that waits up to 30 s for other writers.
+
+    Switching to WAL and creating tables happen under a file lock: two runs opening a new
+    database at the same moment would otherwise fail with "database is locked", since
+    SQLite does not wait (busy timeout) on a journal-mode change.
+    """
+    db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(schema)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return db

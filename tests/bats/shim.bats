@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2016  # literal $HOME, $(whoami) and backticks are the point
+# scripts/send_sms.sh as a user's shell runs it: help, quoting, exit codes, symlinks,
+# dry runs and the first-run bootstrap, against the fake aliyun.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+  load '../../node_modules/bats-support/load'
+  load '../../node_modules/bats-assert/load'
+  load 'test_helper'
+  common_setup
+}
+
+SEND_ARGS=(send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp '{"code":"123456"}')
+
+# ---- help and usage ---------------------------------------------------------------------------
+
+@test "--help exits 0 with examples and the exit codes" {
+  run --separate-stderr "$SHIM" --help
+  assert_success
+  assert_output --partial "Usage: send_sms.sh"
+  assert_output --partial "Examples"
+  assert_output --partial "Exit codes"
+  [ -z "$stderr" ]
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+@test "a command's --help has examples too" {
+  run --separate-stderr "$SHIM" send --help
+  assert_success
+  assert_output --partial "Examples"
+  assert_output --partial "--phone-file"
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+@test "bare invocation prints the usage and calls nothing" {
+  run --separate-stderr "$SHIM"
+  assert_success
+  assert_output --partial "Usage: send_sms.sh"
+  assert_output --partial "Commands:"
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+@test "an unknown command exits 2 with a one-line error on stderr" {
+  run --separate-stderr "$SHIM" frobnicate
+  assert_failure 2
+  [ -z "$output" ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == error:* ]]
+  [[ "$stderr" == *frobnicate* ]]
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+# ---- arguments arrive at aliyun byte for byte -------------------------------------------------
+
+@test "spaces, quotes, unicode, \$HOME, \$(whoami) and backticks in -s reach aliyun unchanged" {
+  mock '[send_ok()]'
+  local sign='签名 My "double" '"'"'single'"'"' $HOME $(whoami) `whoami` 😀 \n	tab'
+  run --separate-stderr "$SHIM" send -p 13800138000 -s "$sign" -t SMS_123456 -tp '{"code":"1"}'
+  assert_success
+  assert_output --partial '"Code": "OK"'
+  EXPECTED="$sign" run assert_logged_arg send-sms --sign-name
+  assert_success
+}
+
+@test "the same characters in -tp JSON values reach aliyun unchanged" {
+  mock '[send_ok()]'
+  local param='{"code":"12 34","name":"签名 😀","q":"it'"'"'s \"quoted\"","h":"$HOME","w":"$(whoami)","b":"`whoami`","s":"a\\b"}'
+  run --separate-stderr "$SHIM" send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp "$param"
+  assert_success
+  EXPECTED="$param" run assert_logged_arg send-sms --template-param
+  assert_success
+}
+
+@test "--dry-run prints shell-quoted commands that split back into the same arguments" {
+  local sign='签名 "a" '"'"'b'"'"' $HOME `x`'
+  run --separate-stderr "$SHIM" --dry-run send -p 13800138000 -s "$sign" -t SMS_123456
+  assert_success
+  EXPECTED="$sign" run python3 -c '
+import os, shlex, sys
+argv = shlex.split(sys.argv[1])
+assert argv[:3] == ["aliyun", "dysmsapi", "send-sms"], argv
+got, want = argv[argv.index("--sign-name") + 1], os.environ["EXPECTED"]
+sys.exit(0 if got == want else "%r != %r" % (got, want))
+' "$output"
+  assert_success
+}
+
+# ---- exit codes pass through the shim ---------------------------------------------------------
+
+@test "a business error (aliyun exit 0) exits 1" {
+  mock '[business_error("isv.SMS_SIGN_NAME_ILLEGAL", "签名不合法")]'
+  run --separate-stderr "$SHIM" "${SEND_ARGS[@]}"
+  assert_failure 1
+  [ -z "$output" ]
+  [[ "$stderr" == *isv.SMS_SIGN_NAME_ILLEGAL* ]]
+  [[ "$stderr" == *list-signs* ]]
+  [ "$(product_calls send-sms)" -eq 1 ]
+}
+
+@test "--verify refused exits 4 and sends nothing" {
+  mock '[mock_record("dysmsapi get-sms-sign *", stdout=json_response({"Code": "OK", "SignName": "AliyunDemo", "SignStatus": 0}))]'
+  run --separate-stderr "$SHIM" "${SEND_ARGS[@]}" --verify
+  assert_failure 4
+  [[ "$stderr" == *"under review"* ]]
+  [ "$(product_calls get-sms-sign)" -eq 1 ]
+  [ "$(product_calls send-sms)" -eq 0 ]
+}
+
+@test "--dry-run exits 0" {
+  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial "aliyun dysmsapi send-sms --api-version 2017-05-25 "
+  assert_output --partial "--user-agent $UA --read-timeout 3 --region cn-hangzhou"
+}
+
+@test "bad input exits 2 and calls nothing" {
+  run --separate-stderr "$SHIM" send -p 12ab -s AliyunDemo -t SMS_123456
+  assert_failure 2
+  [[ "$stderr" == *--phone-numbers* ]]
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+@test "aliyun missing from PATH exits 3" {
+  PATH="$BASE_PATH" run --separate-stderr "$SHIM" "${SEND_ARGS[@]}"
+  assert_failure 3
+  [ -z "$output" ]
+  [[ "$stderr" == *"aliyun CLI is not installed"* ]]
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+@test "a successful send exits 0 with AI mode switched off afterwards" {
+  run --separate-stderr "$SHIM" "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial '"Code": "OK"'
+  run logged_calls
+  assert_line --index 0 "version"
+  assert_line "configure ai-mode enable"
+  assert_line "configure ai-mode set-user-agent --user-agent $UA"
+  assert_line --regexp "^dysmsapi send-sms --api-version 2017-05-25 .* --user-agent $UA --read-timeout 3 --region cn-hangzhou$"
+  assert_line --index -1 "configure ai-mode disable"
+}
+
+# ---- symlinks ---------------------------------------------------------------------------------
+
+@test "a symlink to the shim in another folder works" {
+  mkdir -p "$BATS_TEST_TMPDIR/elsewhere"
+  ln -s "$SHIM" "$BATS_TEST_TMPDIR/elsewhere/sms"
+  run --separate-stderr "$BATS_TEST_TMPDIR/elsewhere/sms" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial "aliyun dysmsapi send-sms --api-version 2017-05-25 "
+}
+
+@test "a relative symlink to a symlink to the shim works" {
+  mkdir -p "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two/deeper"
+  ln -s "$SHIM" "$BATS_TEST_TMPDIR/one/sms"
+  ln -s ../../one/sms "$BATS_TEST_TMPDIR/two/deeper/sms"
+  cd "$BATS_TEST_TMPDIR"
+  run --separate-stderr two/deeper/sms explain isv.SMS_SIGN_NAME_ILLEGAL
+  assert_success
+  assert_output --partial '"Code": "isv.SMS_SIGN_NAME_ILLEGAL"'
+  PATH="$BATS_TEST_TMPDIR/two/deeper:$PATH" run --separate-stderr sms --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial "aliyun dysmsapi send-sms "
+}
+
+# ---- dry run ----------------------------------------------------------------------------------
+
+@test "--dry-run makes no aliyun call and leaves AI mode alone" {
+  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$stderr" == *"nothing was sent"* ]]
+  [ ! -s "$FAKE_ALIYUN_LOG" ]
+  [ ! -e "$HOME/.aliyun/ai-mode.json" ]
+  run --separate-stderr "$SHIM" list-signs --approved --dry-run
+  assert_success
+  [ ! -s "$FAKE_ALIYUN_LOG" ]
+}
+
+# ---- first run on a python3 without click -----------------------------------------------------
+
+@test "first run without click builds .runtime once, with one notice, then dry-runs" {
+  local bare="$BATS_TEST_TMPDIR/bare"
+  python3 -m venv --without-pip "$bare"
+  run "$bare/bin/python3" -c 'import click'
+  assert_failure
+  local skill="$BATS_TEST_TMPDIR/skill"
+  mkdir -p "$skill"
+  cp -R "$REPO/scripts" "$REPO/sms_skill" "$REPO/references" "$skill/"
+  rm -rf "$skill/sms_skill/__pycache__"
+  export PATH="$bare/bin:/usr/bin:/bin"
+
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
+  [ "$(grep -c 'first run' <<<"$stderr")" -eq 1 ]
+  [ -x "$skill/.runtime/bin/python" ]
+  run ls -d "$skill"/.runtime.build.*
+  assert_failure
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  [[ "$stderr" != *"first run"* ]]
+  assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
+  [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
