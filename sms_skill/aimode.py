@@ -15,31 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sms_skill import builder
+from sms_skill.liveness import is_alive, start_time
 
 REGISTRY = "ai-mode-runs.json"
-
-
-def _start_time(pid: int) -> str:
-    """The process start time from /proc (guards against a reused pid); empty elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[19]
-
-
-def _alive(entry: dict) -> bool:
-    pid = entry.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    started = entry.get("started", "")
-    return not started or started == _start_time(pid)
 
 
 class AiModeSession:
@@ -49,7 +27,7 @@ class AiModeSession:
         self._call = call
         self._registry = state_dir / REGISTRY
         self._lock = state_dir / (REGISTRY + ".lock")
-        self._me = {"pid": os.getpid(), "started": _start_time(os.getpid())}
+        self._me = {"pid": os.getpid(), "started": start_time(os.getpid())}
         self.active = False
 
     @contextlib.contextmanager
@@ -75,7 +53,7 @@ class AiModeSession:
 
     def live_runs(self) -> list[dict]:
         """Registered runs whose process still exists."""
-        return [e for e in self._read() if _alive(e)]
+        return [e for e in self._read() if is_alive(e.get("pid"), e.get("started", ""))]
 
     def start(self) -> None:
         """Register this run and switch AI mode on (under the lock, so no run in the middle

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sms_skill import database
 from sms_skill.errors import DuplicateSend
+from sms_skill.liveness import is_alive
 
 WINDOW_VARIABLE = "SMS_SKILL_DUPLICATE_WINDOW"
 DEFAULT_WINDOW_SECONDS = 600
@@ -60,16 +61,6 @@ def fingerprint(action: str, recipients: Sequence[str], sign_names: Sequence[str
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class Entry:
     id: int
@@ -107,7 +98,7 @@ class Journal:
     def _settle_dead(self, db: sqlite3.Connection) -> None:
         """A pending send whose process died (SIGKILL) may have gone out: unknown."""
         for row_id, pid in db.execute("SELECT id, pid FROM sends WHERE outcome='pending'"):
-            if pid != os.getpid() and not _alive(pid):
+            if pid != os.getpid() and not is_alive(pid):
                 db.execute("UPDATE sends SET outcome='unknown' WHERE id=?", (row_id,))
 
     def reserve(self, *, action: str, recipients: Sequence[str], sign_names: Sequence[str],
