@@ -212,3 +212,25 @@ def test_hung_aliyun_on_a_query_is_a_failure_quickly(world):
     assert elapsed < 10, elapsed
     assert "did not answer" in error_line(result.stderr)
     assert_ai_mode_wrapped(world)
+
+
+# ---- no network for the plugin index ---------------------------------------------------------
+
+
+def test_offline_plugin_update_is_a_warning_when_the_plugin_is_installed(world):
+    result = world.run("precheck", FAKE_ALIYUN_OFFLINE="1")
+    assert result.code == 0, result.stderr
+    assert "plugin update: update failed" in result.stderr
+    steps = {step["step"]: step for step in result.json()["steps"]}
+    assert steps["plugin-update"]["ok"] is False
+    assert world.run(*QUERY, FAKE_ALIYUN_OFFLINE="1").code == 0
+    assert world.ai_mode()["enabled"] is False
+
+
+def test_offline_without_the_plugin_is_exit_3_with_the_install_command(world):
+    shutil.rmtree(world.home / ".aliyun" / "plugins")
+    result = world.run(*SEND, FAKE_ALIYUN_OFFLINE="1")
+    assert result.code == 3, result.stderr
+    assert "aliyun plugin install --names dysmsapi" in error_line(result.stderr)
+    assert send_exit_codes(world) == [2]  # aliyun: 'dysmsapi' is not a valid product
+    assert_ai_mode_wrapped(world)
