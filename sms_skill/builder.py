@@ -43,7 +43,6 @@ VERSION = (ALIYUN, "version")
 AUTO_PLUGIN_INSTALL = (ALIYUN, "configure", "set", "--auto-plugin-install", "true")
 PLUGIN_UPDATE = (ALIYUN, "plugin", "update")
 PLUGIN_LIST = (ALIYUN, "plugin", "list")
-PLUGIN_INSTALL = (ALIYUN, "plugin", "install", "--names", PRODUCT)
 
 
 def kebab(name: str) -> str:

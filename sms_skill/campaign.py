@@ -68,7 +68,6 @@ class Plan:
     chunks: int
     bad_rows: list[BadRow] = field(default_factory=list)
     bad_total: int = 0
-    duplicates: int = 0
 
 
 class Store:
@@ -150,7 +149,6 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                         result.recipients += 1
                         continue
                     except sqlite3.IntegrityError:
-                        result.duplicates += 1
                         row = BadRow(row.line, f"{row.phone} is listed twice in the file")
                 result.bad_total += 1
                 if len(result.bad_rows) < REPORTED_BAD_ROWS:

@@ -13,6 +13,7 @@ import click
 from sms_skill import __version__, builder, validation
 from sms_skill.errors import USAGE, InputError, SkillError
 from sms_skill.lifecycle import BROKEN_PIPE_EXIT, Interrupted, install_signal_handlers
+from sms_skill.output import FORMATS
 
 PROG = os.environ.get("SMS_SKILL_PROG", "sms-skill")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -73,7 +74,7 @@ def common_options(func: Callable) -> Callable:
                      help="aliyun CLI profile (passed only when given)."),
         click.option("--dry-run", is_flag=True, expose_value=False, callback=_store,
                      help="Print the aliyun commands that would run; run nothing."),
-        click.option("--format", type=click.Choice(["auto", "json", "table"]),
+        click.option("--format", type=click.Choice(FORMATS),
                      expose_value=False, callback=_store,
                      help="auto (default): a table on a terminal, JSON otherwise."),
         click.option("--query", metavar="JMESPATH", expose_value=False, callback=_store,

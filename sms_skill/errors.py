@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-OK = 0
 API_FAILURE = 1
 USAGE = 2
 ENVIRONMENT = 3
