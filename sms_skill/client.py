@@ -54,6 +54,8 @@ class Client:
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
         self.planned: list[list[str]] = []
+        #: Product calls started so far (an interrupted send before its call sent nothing).
+        self.product_calls = 0
         self._env: dict[str, str] = {}
         self._started = False
         self._ai_mode_session: AiModeSession | None = None
@@ -149,6 +151,7 @@ class Client:
             self.run_precheck()
         from sms_skill import responses
 
+        self.product_calls += 1
         done = self._run(argv, timeout=call_timeout())
         return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
                                    recipient=recipient)

@@ -36,6 +36,7 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
                               template_code=template_code, params=params, out_id=out_id,
                               force=force)
     outcome, biz_id, code = "unknown", None, None
+    calls_before = client.product_calls
     try:
         result = client.call(action, api_params, recipient=recipients[0])
         outcome, biz_id = "ok", result.get("BizId")
@@ -45,6 +46,10 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
         raise
     except EnvironmentProblem:
         outcome, code = "failed", "environment"
+        raise
+    except BaseException:
+        if client.product_calls == calls_before:  # stopped before the send began
+            outcome, code = "failed", "interrupted"
         raise
     finally:
         journal.finish(send_id, outcome, biz_id, code)

@@ -34,3 +34,29 @@ def test_force_sends_the_same_message_again(world):
     assert world.run(*SEND).code == 6
     assert world.run(*SEND, "--force").code == 0
     assert sum(1 for e in world.product_calls() if e["argv"][1] == "send-sms") == 2
+
+
+def test_a_send_interrupted_mid_call_is_unknown_and_blocks_a_resend(world):
+    import signal
+
+    world.mock(scenarios.hang())
+    proc = world.start(*SEND)
+    world.wait_for_call("send-sms")
+    assert world.interrupt(proc, signal.SIGTERM).code == 143
+    assert world.run("history").json()[0]["Outcome"] == "unknown"
+    world.mock(scenarios.send_ok(times=0))
+    again = world.run(*SEND)
+    assert again.code == 6 and "query-status -p 13800138000" in again.stderr
+
+
+def test_a_send_interrupted_before_its_call_may_be_made_again(world):
+    import signal
+
+    world.mock(scenarios.mock_record("version", stdout="3.4.11\n", delay_ms=60_000))
+    proc = world.start(*SEND)
+    world.wait_for_call("version")
+    assert world.interrupt(proc, signal.SIGINT).code == 130
+    history = world.run("history").json()
+    assert (history[0]["Outcome"], history[0]["Code"]) == ("failed", "interrupted")
+    world.mock(scenarios.send_ok(times=0))
+    assert world.run(*SEND).code == 0
