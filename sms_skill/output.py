@@ -41,6 +41,8 @@ def to_json(data: object) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        return ", ".join(f"{key}: {_cell(v)}" for key, v in value.items())
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
@@ -62,6 +64,8 @@ def to_table(data: object, rows_path: str | None = None) -> str:
         header: list[str] = []
         for item in data:
             header += [key for key in item if key not in header]
+        if "Index" in header:  # numbered candidates: the number first, for picking
+            header.insert(0, header.pop(header.index("Index")))
         return _grid(header, [[_cell(item.get(key)) for key in header] for item in data])
     if isinstance(data, dict):
         rows = None

@@ -107,3 +107,12 @@ def test_qualification_personal_data_is_masked_unless_asked(session, invoke):
     assert data["CompanyName"] == "Example Co"
     plain = invoke("query-qualification", "--qualification-group-id", "10000123", "--no-mask")
     assert json.loads(plain.stdout) == QUALIFICATION
+
+
+def test_candidate_table_puts_the_number_first_and_spells_out_carriers():
+    rows = [{"SignName": "Alpha", "AuditStatus": "AUDIT_STATE_PASS", "Index": 1,
+             "CarrierRegistration": {"mobile": "registered", "unicom": "registering"}}]
+    lines = output.to_table({"SmsSignList": rows, "TotalCount": 1}, "SmsSignList").splitlines()
+    header = next(line for line in lines if "SignName" in line)
+    assert header.split()[:2] == ["Index", "SignName"]
+    assert "mobile: registered, unicom: registering" in lines[-1]
