@@ -330,10 +330,11 @@ def fake_env(
 ) -> dict[str, str]:
     """A clean environment: the CLI first on PATH, HOME, a call log; nothing from the host.
 
-    The CLI is this fake unless ``cli_dir`` (or ``$ALIYUN_E2E_CLI_DIR``) names the directory
+    The CLI is this fake unless ``cli_dir`` (or the folder of ``$E2E_ALIYUN``) names the directory
     of a real aliyun binary.
     """
-    cli_dir = cli_dir or os.environ.get("ALIYUN_E2E_CLI_DIR") or str(FAKE_DIR)
+    real = os.environ.get("E2E_ALIYUN")
+    cli_dir = cli_dir or (os.path.dirname(os.path.abspath(real)) if real else str(FAKE_DIR))
     env = {
         "PATH": f"{cli_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
