@@ -63,6 +63,8 @@ class World:
             "PATH": os.pathsep.join([str(self.bin), str(python_dir), "/usr/bin", "/bin"]),
             "HOME": str(self.home),
             "LANG": "C.UTF-8",
+            # The interpreter running the tests, not one the shim remembered earlier.
+            "SMS_SKILL_PYTHON": sys.executable,
             "FAKE_ALIYUN_LOG": str(self.log),
             "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tE2eTestKey",
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "e2e-secret-value",
