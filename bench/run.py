@@ -175,6 +175,17 @@ def memory() -> None:
             rows.append([f"{lines:,}", f"{rss:.1f}", f"{time.perf_counter() - start:.1f}"])
         table("Peak memory of planning a file (send --phone-file --dry-run: validate, dedupe, "
               "chunk)", ["lines", "peak RSS MB", "seconds"], rows)
+        world.run("precheck")
+        world.mock(scenarios.send_ok(times=0))
+        rows = []
+        for lines in (100_000, 1_000_000):
+            source = world.dir / f"numbers-{lines}.txt"
+            start = time.perf_counter()
+            rss = peak_rss_mb([str(SHIM), "send", "--phone-file", str(source), "-s",
+                               "AliyunDemo", "-t", "SMS_123456", "--parallel", "8"], world.env)
+            rows.append([f"{lines:,}", f"{rss:.1f}", f"{time.perf_counter() - start:.1f}"])
+        table("Peak memory of sending a file through the fake (--parallel 8, no delay)",
+              ["lines", "peak RSS MB of the run", "seconds"], rows)
     finally:
         world.close()
 
