@@ -115,11 +115,14 @@ def cli() -> None:
 
 
 def run_operation(rows: str | None = None, mask: str | None = None,
-                  outcome: Callable[[object], SkillError | None] | None = None) -> Callable:
+                  outcome: Callable[[object], SkillError | None] | None = None,
+                  columns: Callable[[dict], list[str] | None] = lambda options: None,
+                  ) -> Callable:
     """Decorate a command body ``(client, **options) -> result``: validation and calls
     happen inside a Client whose AI mode is off before anything is printed. ``rows`` names
     the list a table shows; ``mask`` a phone-number field masked in tables (--no-mask);
-    ``outcome`` turns a printed result into the run's error (a campaign with failures)."""
+    ``outcome`` turns a printed result into the run's error (a campaign with failures);
+    ``columns(options)`` picks the table's columns."""
 
     def wrap(body: Callable) -> Callable:
         @functools.wraps(body)
@@ -138,7 +141,7 @@ def run_operation(rows: str | None = None, mask: str | None = None,
                 if not (isinstance(result, dict) and result.get("dry_run")):
                     return  # the commands themselves were the output
             hide = mask if mask and not options.get("no_mask") else None
-            _emit(output.render(result, settings.format, query, rows, hide))
+            _emit(output.render(result, settings.format, query, rows, hide, columns(options)))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error
 
@@ -358,9 +361,19 @@ def _listing(client, kind, approved, walk_all, page_index, page_size):
     return lister(client, page_index, page_size)
 
 
+#: The candidate tables SKILL.md has the agent show (tables only; JSON keeps every field).
+SIGN_CANDIDATE_COLUMNS = ["Index", "SignName", "BusinessType", "AuditStatus", "SignStatus",
+                          "CarrierRegistration"]
+TEMPLATE_CANDIDATE_COLUMNS = ["Index", "TemplateCode", "TemplateName", "TemplateContent",
+                              "Variables"]
+RECEIPT_COLUMNS = ["PhoneNum", "SendStatusText", "ErrCode", "SendDate", "ReceiveDate",
+                   "TemplateCode", "OutId", "Content", "ErrCodeMeaning"]
+
+
 @cli.command("list-signs")
 @listing_options
-@run_operation(rows="SmsSignList")
+@run_operation(rows="SmsSignList",
+               columns=lambda o: SIGN_CANDIDATE_COLUMNS if o.get("approved") else None)
 def list_signs(client, page_index, page_size, approved, walk_all):
     """List signatures with their review status (QuerySmsSignList).
 
@@ -377,7 +390,8 @@ def list_signs(client, page_index, page_size, approved, walk_all):
 
 @cli.command("list-templates")
 @listing_options
-@run_operation(rows="SmsTemplateList")
+@run_operation(rows="SmsTemplateList",
+               columns=lambda o: TEMPLATE_CANDIDATE_COLUMNS if o.get("approved") else None)
 def list_templates(client, page_index, page_size, approved, walk_all):
     """List templates with content and review status (QuerySmsTemplateList).
 
@@ -430,7 +444,8 @@ def query_template(client, template_code):
                    "exit 5 if still in flight at --timeout.")
 @click.option("--timeout", default=120, show_default=True, help="Seconds --wait may take.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers in the table.")
-@run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO", mask="PhoneNum")
+@run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO", mask="PhoneNum",
+               columns=lambda o: RECEIPT_COLUMNS)
 def query_status(client, phone_number, send_date, biz_id, page_size, current_page, wait,
                  timeout, no_mask):
     """Delivery receipts for one number on one day (QuerySendDetails).

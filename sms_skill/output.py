@@ -43,27 +43,42 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
         return ", ".join(f"{key}: {_cell(v)}" for key, v in value.items())
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(_cell(v) for v in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
 def _grid(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+    widths = [max(_width(h), *(_width(r[i]) for r in rows)) if rows else _width(h)
               for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+    lines = ["  ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
-def to_table(data: object, rows_path: str | None = None) -> str:
-    """A list of objects as columns; an object as key/value lines (its row list, when the
-    command names one, as columns below)."""
+def to_table(data: object, rows_path: str | None = None,
+             columns: list[str] | None = None) -> str:
+    """A list of objects as columns (only ``columns`` when given); an object as key/value
+    lines, with its row list (when the command names one) as columns below."""
     if isinstance(data, list) and all(isinstance(item, dict) for item in data) and data:
-        header: list[str] = []
-        for item in data:
-            header += [key for key in item if key not in header]
+        header: list[str] = list(columns or [])
+        if not columns:
+            for item in data:
+                header += [key for key in item if key not in header]
         if "Index" in header:  # numbered candidates: the number first, for picking
             header.insert(0, header.pop(header.index("Index")))
         return _grid(header, [[_cell(item.get(key)) for key in header] for item in data])
@@ -77,7 +92,7 @@ def to_table(data: object, rows_path: str | None = None) -> str:
                    if rows is None or not isinstance(value, (dict, list))]
         parts = [_grid(["Field", "Value"], scalars)] if scalars else []
         if isinstance(rows, list):
-            parts.append(to_table(rows) if rows else "(no rows)")
+            parts.append(to_table(rows, columns=columns) if rows else "(no rows)")
         return "\n\n".join(parts)
     if isinstance(data, list):
         return "\n".join(_cell(item) for item in data)
@@ -97,7 +112,7 @@ def _masked(data: object, field: str) -> object:
 
 
 def render(data: object, fmt: str, query: Any = None, rows_path: str | None = None,
-           mask_field: str | None = None) -> str:
+           mask_field: str | None = None, columns: list[str] | None = None) -> str:
     """The text for stdout. Tables are for people: ``mask_field`` is masked there."""
     table = choose_format(fmt) == "table"
     if table and mask_field:
@@ -106,5 +121,5 @@ def render(data: object, fmt: str, query: Any = None, rows_path: str | None = No
         data = query.search(data)
         rows_path = None
     if table:
-        return to_table(data, rows_path)
+        return to_table(data, rows_path, None if query is not None else columns)
     return to_json(data)

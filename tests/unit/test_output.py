@@ -116,3 +116,27 @@ def test_candidate_table_puts_the_number_first_and_spells_out_carriers():
     header = next(line for line in lines if "SignName" in line)
     assert header.split()[:2] == ["Index", "SignName"]
     assert "mobile: registered, unicom: registering" in lines[-1]
+
+
+def test_table_columns_line_up_with_chinese_text():
+    from sms_skill.output import _width
+
+    table = output.to_table([{"Name": "登录验证码", "Code": "A"}, {"Name": "ab", "Code": "B"}])
+    lines = table.splitlines()
+    starts = [_width(line[:line.rindex(code)]) for line, code in zip(lines[2:], "AB")]
+    assert starts[0] == starts[1] == _width(lines[0][:lines[0].index("Code")])
+
+
+def test_approved_templates_table_shows_the_candidate_columns(session, invoke):
+    page = {"Code": "OK", "RequestId": "R", "TotalCount": 2, "SmsTemplateList": [
+        {"TemplateCode": "SMS_1", "TemplateName": "Login", "AuditStatus": "AUDIT_STATE_PASS",
+         "TemplateContent": "code ${code}", "CreateDate": "2026-01-01"},
+        {"TemplateCode": "SMS_2", "TemplateName": "Old", "AuditStatus": "AUDIT_STATE_NOT_PASS",
+         "TemplateContent": "x", "CreateDate": "2026-01-01"}]}
+    session.register(product("query-sms-template-list", "--page-index", "1", "--page-size",
+                             "50"), stdout=answer(page))
+    lines = invoke("list-templates", "--approved", "--format", "table").stdout.splitlines()
+    header = next(line for line in lines if line.startswith("Index"))
+    assert header.split() == ["Index", "TemplateCode", "TemplateName", "TemplateContent",
+                              "Variables"]
+    assert lines[-1].split() == ["1", "SMS_1", "Login", "code", "${code}", "code"]
