@@ -212,19 +212,21 @@ def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict, st
 class RateLimiter:
     """At most ``rate`` call starts per second, shared by all workers (None: no limit)."""
 
-    def __init__(self, rate: float | None) -> None:
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._interval = 1.0 / rate if rate else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
 
     def wait(self) -> None:
         if not self._interval:
             return
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             start = max(now, self._next)
             self._next = start + self._interval
-        time.sleep(max(0.0, start - now))
+        self._sleep(max(0.0, start - now))
 
 
 ChunkHook = Callable[[dict, int, int], None]

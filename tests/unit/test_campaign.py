@@ -110,16 +110,18 @@ def test_a_throttled_chunk_is_retried_and_other_failures_are_recorded(session, i
     assert sum(1 for c in session.calls if "send-sms" in c) == 4  # 1 throttled + 3
 
 
-def test_rate_limits_call_starts():
-    import time
-
+def test_rate_spaces_call_starts_evenly():
     from sms_skill.campaign import RateLimiter
 
-    limiter = RateLimiter(20)
-    start = time.monotonic()
-    for _ in range(6):
+    slept = []
+    limiter = RateLimiter(20, clock=lambda: 100.0, sleep=slept.append)
+    for _ in range(4):
         limiter.wait()
-    assert time.monotonic() - start >= 5 / 20 * 0.9
+    assert slept == pytest.approx([0.0, 0.05, 0.10, 0.15])
+    unlimited = []
+    free = RateLimiter(None, sleep=unlimited.append)
+    free.wait()
+    assert unlimited == []
 
 
 def test_dry_run_of_a_file_prints_the_plan_and_sends_nothing(fp, invoke, tmp_path):
