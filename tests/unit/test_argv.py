@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.conftest import DISABLE, ENABLE, SEND_OK, SET_UA, answer, product
+from tests.unit.helpers import DISABLE, ENABLE, SEND_OK, SET_UA, answer, product
 
 SIGN_OK = {"SignName": "AliyunDemo", "SignStatus": 1, "Code": "OK", "Message": "OK",
            "RequestId": "R1", "SignIspRegisterDetailList": []}

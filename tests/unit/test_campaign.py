@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.unit.conftest import SEND_OK, answer
+from tests.unit.helpers import SEND_OK, answer
 
 
 @pytest.fixture

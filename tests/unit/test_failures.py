@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.unit.conftest import DISABLE, ENABLE, SEND_OK, SET_UA, answer, product
+from tests.unit.helpers import DISABLE, ENABLE, SEND_OK, SET_UA, answer, product
 
 SEND_ARGS = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456"]
 SEND_ARGV = product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "AliyunDemo",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sms_skill.validation import mask
-from tests.unit.conftest import SEND_OK, answer, product
+from tests.unit.helpers import SEND_OK, answer, product
 
 ARGS = ["send", "-p", "13800138000,13900139000", "-s", "Sign", "-t", "SMS_1",
         "-tp", '{"code":"1"}']

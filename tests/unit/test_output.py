@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sms_skill import output
-from tests.unit.conftest import answer, product
+from tests.unit.helpers import answer, product
 
 SIGNS = {"Code": "OK", "Message": "OK", "RequestId": "R", "TotalCount": 2, "CurrentPage": 1,
          "PageSize": 50, "SmsSignList": [

@@ -8,7 +8,7 @@ import pytest
 
 from sms_skill import precheck
 from sms_skill.errors import EnvironmentProblem
-from tests.unit.conftest import DISABLE, ENABLE, SET_UA, answer, product
+from tests.unit.helpers import DISABLE, ENABLE, SET_UA, answer, product
 
 VERSION = ["aliyun", "version"]
 AUTO = ["aliyun", "configure", "set", "--auto-plugin-install", "true"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.conftest import SEND_OK, answer, product
+from tests.unit.helpers import SEND_OK, answer, product
 
 SIGN = product("get-sms-sign", "--sign-name", "MySign")
 TEMPLATE = product("get-sms-template", "--template-code", "SMS_1")

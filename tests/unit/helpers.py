@@ -1,0 +1,25 @@
+"""What the unit tests expect aliyun calls and answers to look like, written out literally."""
+
+from __future__ import annotations
+
+import json
+
+UA = "AlibabaCloud-Agent-Skills/alibabacloud-sms-send-short-message"
+ENABLE = ["aliyun", "configure", "ai-mode", "enable"]
+SET_UA = ["aliyun", "configure", "ai-mode", "set-user-agent", "--user-agent", UA]
+DISABLE = ["aliyun", "configure", "ai-mode", "disable"]
+
+
+def product(action: str, *params: str, region: str = "cn-hangzhou") -> list[str]:
+    """The argv the contract requires, written out literally (not via the builder)."""
+    return ["aliyun", "dysmsapi", action, "--api-version", "2017-05-25", *params,
+            "--user-agent", UA, "--read-timeout", "3", "--region", region]
+
+
+def answer(obj: dict) -> str:
+    """A response printed as the dysmsapi plugin prints it (2-space indentation)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+SEND_OK = {"BizId": "900619746936498440^0", "Code": "OK", "Message": "OK",
+           "RequestId": "4C3D8B1B-B3D8-5673-B724-1F251799CE9A"}
