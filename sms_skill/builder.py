@@ -40,9 +40,14 @@ AI_MODE_SET_USER_AGENT = (
 )
 AI_MODE_DISABLE = (ALIYUN, "configure", "ai-mode", "disable")
 VERSION = (ALIYUN, "version")
-AUTO_PLUGIN_INSTALL = (ALIYUN, "configure", "set", "--auto-plugin-install", "true")
 PLUGIN_UPDATE = (ALIYUN, "plugin", "update")
 PLUGIN_LIST = (ALIYUN, "plugin", "list")
+
+
+def auto_plugin_install(profile: str | None = None) -> list[str]:
+    """``aliyun configure set --auto-plugin-install true``, for the profile the calls use."""
+    argv = [ALIYUN, "configure", "set", "--auto-plugin-install", "true"]
+    return argv + ["--profile", profile] if profile else argv
 
 
 def kebab(name: str) -> str:

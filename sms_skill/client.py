@@ -101,11 +101,12 @@ class Client:
 
         aliyun = precheck.locate_aliyun()
         steps = precheck.Precheck(self._config_call, self.report)
-        result = None if fresh else precheck.cached(aliyun)
+        profile = self.target.profile
+        result = None if fresh else precheck.cached(aliyun, profile)
         needs_plugins = result is None
         if result is None:
-            result = steps.version(aliyun)
-        source = precheck.check_credentials()
+            result = steps.version(aliyun, profile)
+        source = precheck.check_credentials(profile=profile)
         if fresh:
             self.report(f"credentials: found in {source}")
         self._env = dict(result.env)

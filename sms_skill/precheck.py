@@ -52,6 +52,7 @@ class PrecheckResult:
     checked_at: float
     env: dict[str, str] = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
+    profile: str | None = None
 
 
 def ttl_seconds(environ: Mapping[str, str] = os.environ) -> float:
@@ -74,8 +75,8 @@ def _cache_path() -> Path:
     return paths.cache_dir() / CACHE_FILE
 
 
-def cached(aliyun: str) -> PrecheckResult | None:
-    """A cached result for this very executable that is younger than the TTL."""
+def cached(aliyun: str, profile: str | None = None) -> PrecheckResult | None:
+    """A cached result for this very executable and profile, younger than the TTL."""
     try:
         data = json.loads(_cache_path().read_text())
         result = PrecheckResult(**data)
@@ -83,7 +84,7 @@ def cached(aliyun: str) -> PrecheckResult | None:
     except (OSError, ValueError, TypeError):
         return None
     fresh = time.time() - result.checked_at < ttl_seconds()
-    if result.aliyun == aliyun and result.mtime == mtime and fresh:
+    if (result.aliyun, result.mtime, result.profile) == (aliyun, mtime, profile) and fresh:
         return result
     return None
 
@@ -95,7 +96,8 @@ def save(result: PrecheckResult) -> None:
     os.replace(temp, path)
 
 
-def check_credentials(environ: Mapping[str, str] = os.environ) -> str:
+def check_credentials(environ: Mapping[str, str] = os.environ,
+                      profile: str | None = None) -> str:
     """Where credentials come from; exit 3 when the chain has nothing. Never reads a key out."""
     if any(environ.get(name) for name in _KEY_VARIABLES):
         return "environment variables"
@@ -106,7 +108,7 @@ def check_credentials(environ: Mapping[str, str] = os.environ) -> str:
         profiles = [p for p in config.get("profiles", []) if isinstance(p, dict)]
     except (OSError, ValueError, AttributeError):
         profiles = []
-    wanted = environ.get("ALIBABA_CLOUD_PROFILE") or None
+    wanted = profile or environ.get("ALIBABA_CLOUD_PROFILE") or None
     for profile in profiles:
         if wanted and profile.get("name") != wanted:
             continue
@@ -126,7 +128,7 @@ class Precheck:
         self._call = call
         self._report = report
 
-    def version(self, aliyun: str) -> PrecheckResult:
+    def version(self, aliyun: str, profile: str | None = None) -> PrecheckResult:
         done = self._call(builder.VERSION)
         version = parse_version(done.stdout)
         text = ".".join(map(str, version))
@@ -136,11 +138,12 @@ class Precheck:
                 UPGRADE_HINT)
         self._report(f"aliyun version: {text} (>= 3.3.3) ok")
         return PrecheckResult(aliyun, os.stat(aliyun).st_mtime, text, time.time(),
-                              steps=[{"step": "version", "ok": True, "detail": text}])
+                              steps=[{"step": "version", "ok": True, "detail": text}],
+                              profile=profile)
 
     def plugins(self, result: PrecheckResult) -> PrecheckResult:
         """Auto-install on (or through the environment), then the plugin update."""
-        done = self._call(builder.AUTO_PLUGIN_INSTALL, check=False)
+        done = self._call(builder.auto_plugin_install(result.profile), check=False)
         if done.returncode == 0:
             detail = "set in the aliyun profile"
         else:

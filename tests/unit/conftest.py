@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from sms_skill import cli
-from tests.unit.helpers import DISABLE, ENABLE, SET_UA
+from tests.unit.helpers import DISABLE, ENABLE, SET_UA, write_precheck_cache
 
 
 @dataclass
@@ -52,13 +51,9 @@ def aliyun_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def prechecked(aliyun_path: Path, isolated_home: Path) -> Path:
     """A fresh pre-check result in the cache, so only AI mode and product calls remain."""
-    cache = isolated_home / ".cache" / "alibabacloud-sms-skill"
-    cache.mkdir(parents=True)
-    (cache / "precheck.json").write_text(json.dumps({
-        "aliyun": str(aliyun_path), "mtime": aliyun_path.stat().st_mtime,
-        "version": "3.4.11", "checked_at": time.time(), "env": {}, "steps": [],
-    }))
+    write_precheck_cache(isolated_home, aliyun_path)
     return aliyun_path
+
 
 
 @pytest.fixture

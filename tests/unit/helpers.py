@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 UA = "AlibabaCloud-Agent-Skills/alibabacloud-sms-send-short-message"
 ENABLE = ["aliyun", "configure", "ai-mode", "enable"]
@@ -23,3 +25,13 @@ def answer(obj: dict) -> str:
 
 SEND_OK = {"BizId": "900619746936498440^0", "Code": "OK", "Message": "OK",
            "RequestId": "4C3D8B1B-B3D8-5673-B724-1F251799CE9A"}
+
+
+def write_precheck_cache(home: Path, aliyun: Path, profile: str | None = None) -> None:
+    """A fresh pre-check result in the cache: only AI mode and product calls remain."""
+    cache = home / ".cache" / "alibabacloud-sms-skill"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "precheck.json").write_text(json.dumps({
+        "aliyun": str(aliyun), "mtime": aliyun.stat().st_mtime, "version": "3.4.11",
+        "checked_at": time.time(), "env": {}, "steps": [], "profile": profile,
+    }))

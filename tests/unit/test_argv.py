@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.helpers import DISABLE, ENABLE, SEND_OK, SET_UA, answer, product
+from tests.unit.helpers import (
+    DISABLE,
+    ENABLE,
+    SEND_OK,
+    SET_UA,
+    answer,
+    product,
+    write_precheck_cache,
+)
 
 SIGN_OK = {"SignName": "AliyunDemo", "SignStatus": 1, "Code": "OK", "Message": "OK",
            "RequestId": "R1", "SignIspRegisterDetailList": []}
@@ -78,7 +86,9 @@ def test_verify_checks_sign_and_template_before_the_send(session, invoke):
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-def test_common_options_work_before_or_after_the_subcommand(session, invoke, where):
+def test_common_options_work_before_or_after_the_subcommand(session, invoke, where,
+                                                            isolated_home, aliyun_path):
+    write_precheck_cache(isolated_home, aliyun_path, profile="prod")
     expected = product("get-sms-sign", "--sign-name", "S", region="cn-shanghai") + [
         "--profile", "prod"]
     session.register(expected, stdout=answer(SIGN_OK))

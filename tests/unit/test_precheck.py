@@ -124,3 +124,15 @@ def test_cache_is_ignored_for_a_new_aliyun_binary(prechecked):
 
     os.utime(prechecked, (1, 1))
     assert precheck.cached(str(prechecked)) is None
+
+
+def test_plugin_auto_install_is_set_on_the_profile_the_calls_use(full, invoke):
+    sign = SIGN + ["--profile", "prod"]
+    full.register(sign, stdout=answer(SIGN_OK))
+    full.register(VERSION, stdout="3.4.11\n")
+    full.register(AUTO + ["--profile", "prod"])
+    full.register(UPDATE, stdout="No plugins installed.\n")
+    assert invoke("--profile", "prod", "query-sign", "-s", "S").code == 0
+    assert [list(c) for c in full.calls][3] == AUTO + ["--profile", "prod"]
+    assert invoke("--profile", "prod", "query-sign", "-s", "S").code == 0
+    assert sum(1 for c in full.calls if list(c) == VERSION) == 1  # cached for that profile
