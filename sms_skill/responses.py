@@ -45,7 +45,7 @@ def explain_code(code: str) -> str:
 
 def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
     """The parsed response of a successful call; raises the matching error otherwise."""
-    label = f"{action}"
+    label = action
     if done.timed_out:
         message = f"{label}: aliyun did not answer within {done.timeout:g} s and was stopped;"
         if is_send:

@@ -16,11 +16,22 @@ INSTALL_HINT = (
     "(macOS: `brew install aliyun-cli`), then run `scripts/send_sms.sh precheck`."
 )
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Go's network errors quote the signed request URL (AccessKeyId, phone numbers, signature),
+# and SignatureDoesNotMatch quotes the string to sign: none of that may reach the user.
+_URL_QUERY = re.compile(r"(https?://[^\s\"?]+)\?[^\s\"]*")
+_KEY_ID = re.compile(r"(AccessKeyId(?:=|%3D))[^&%\s\"]+")
+_STRING_TO_SIGN = re.compile(r"(string to sign is:)\S+")
 
 
 def strip_ansi(text: str) -> str:
     """Remove the colour codes the CLI wraps around ERROR: lines even on a pipe."""
     return _ANSI.sub("", text)
+
+
+def redact(text: str) -> str:
+    """Drop request query strings and AccessKey ids from CLI error text."""
+    text = _STRING_TO_SIGN.sub(r"\1 (withheld)", _URL_QUERY.sub(r"\1?...", text))
+    return _KEY_ID.sub(r"\1***", text)
 
 
 @dataclass
@@ -37,8 +48,8 @@ class Completed:
 
     @property
     def error_text(self) -> str:
-        """stderr then stdout, without colour codes."""
-        return strip_ansi(self.stderr + "\n" + self.stdout).strip()
+        """stderr then stdout, without colour codes and without request secrets."""
+        return redact(strip_ansi(self.stderr + "\n" + self.stdout)).strip()
 
 
 def parse_json_document(stdout: str) -> object:

@@ -147,3 +147,25 @@ def test_calls_before_the_first_product_call_enable_ai_mode(session, invoke):
     session.register(SEND_ARGV, stdout=answer(SEND_OK))
     invoke(*SEND_ARGS)
     assert [list(c) for c in session.calls] == [ENABLE, SET_UA, SEND_ARGV, DISABLE]
+
+
+def test_request_urls_and_key_ids_in_cli_errors_are_not_repeated(session, invoke):
+    url = ("https://dysmsapi.aliyuncs.com/?AccessKeyId=LTAI5tLeakyKeyId&Action=SendSms"
+           "&PhoneNumbers=13800138000&Signature=c2lnbmF0dXJl")
+    session.register(SEND_ARGV, returncode=1, stderr=red_error(
+        f'Post "{url}": dial tcp 47.1.2.3:443: i/o timeout'))
+    result = invoke(*SEND_ARGS)
+    assert result.code == 1 and "nothing was sent" in result.stderr
+    assert "LTAI5tLeakyKeyId" not in result.stderr and "c2lnbmF0dXJl" not in result.stderr
+    assert "https://dysmsapi.aliyuncs.com/?..." in result.stderr
+
+
+def test_the_string_to_sign_of_a_signature_error_is_withheld(session, invoke):
+    stderr = red_error(
+        "SDK.ServerError\nErrorCode: SignatureDoesNotMatch\nRecommend: x\nRequestId: R\n"
+        "Message: Specified signature is not matched with our calculation. server string "
+        "to sign is:GET&%2F&AccessKeyId%3DLTAI5tLeakyKeyId%26PhoneNumbers%3D13800138000")
+    session.register(SEND_ARGV, returncode=1, stderr=stderr)
+    result = invoke(*SEND_ARGS)
+    assert result.code == 1 and "SignatureDoesNotMatch" in result.stderr
+    assert "LTAI5tLeakyKeyId" not in result.stderr and "(withheld)" in result.stderr
