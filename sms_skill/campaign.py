@@ -278,7 +278,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
             return
 
     if todo and not client.dry_run:
-        client.run_precheck()
+        client.ensure_started()  # once, before the workers share the client
     pool = ThreadPoolExecutor(max_workers=max(1, parallel))
     futures = [pool.submit(send_chunk, chunk) for chunk in todo]
     try:

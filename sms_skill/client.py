@@ -53,7 +53,6 @@ class Client:
         self.dry_run = dry_run
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
-        self.planned: list[list[str]] = []
         #: Product calls started so far (an interrupted send before its call sent nothing).
         self.product_calls = 0
         self._env: dict[str, str] = {}
@@ -117,6 +116,11 @@ class Client:
             precheck.save(result)
         return result
 
+    def ensure_started(self) -> None:
+        """The pre-check (unless cached) and AI mode on, once per run, before any call."""
+        if not self._ai_mode.active:
+            self.run_precheck()
+
     def _begin(self) -> None:
         if not self._started:
             import atexit
@@ -145,11 +149,9 @@ class Client:
         """
         argv = self.command(action, params)
         if self.dry_run:
-            self.planned.append(argv)
             self.echo(shlex.join(argv))
             return {}
-        if not self._ai_mode.active:
-            self.run_precheck()
+        self.ensure_started()
         from sms_skill import responses
 
         self.product_calls += 1
