@@ -353,10 +353,17 @@ def show(store: Store, campaign_id: str) -> dict:
     return {**campaign, **store.counts(campaign_id), "chunk_list": chunks}
 
 
-def reconcile(client, store: Store, campaign_id: str) -> dict:
+#: Receipts usually arrive within 10 to 30 s; without one, a chunk must be this old before
+#: reconcile concludes it never reached the service.
+RECONCILE_MIN_AGE = 120
+
+
+def reconcile(client, store: Store, campaign_id: str,
+              min_age: float = RECONCILE_MIN_AGE) -> dict:
     """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
-    chunk's OutId for its first recipient means it was accepted (sent); none means it
-    never arrived, and the chunk goes back to planned for ``--resume``."""
+    chunk's OutId for its first recipient means it was accepted (sent); none, for a chunk
+    started at least ``min_age`` seconds ago, means it never arrived, and the chunk goes
+    back to planned for ``--resume``. Younger chunks without a receipt stay as they are."""
     from sms_skill import delivery
     from sms_skill.operations import SERVICE_TZ
 
@@ -371,6 +378,12 @@ def reconcile(client, store: Store, campaign_id: str) -> dict:
         if client.dry_run:
             continue
         found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        age = time.time() - (chunk["started"] or 0)
+        if not found and age < min_age:
+            settled.append({"chunk": chunk["seq"], "was": chunk["state"],
+                            "now": chunk["state"],
+                            "note": f"no receipt yet; try again in {min_age - age:.0f} s"})
+            continue
         state = "sent" if found else "planned"
         store.execute("UPDATE chunks SET state=?, message=? WHERE campaign_id=? AND seq=?",
                       (state, "settled by reconcile", campaign_id, chunk["seq"]))

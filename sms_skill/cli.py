@@ -643,12 +643,16 @@ def campaign_show(store, campaign_id):
 
 @campaign.command("reconcile")
 @click.argument("campaign_id", metavar="ID")
+@click.option("--min-age", default=120, show_default=True,
+              help="Seconds a chunk without a receipt must be old before it counts as "
+                   "never sent.")
 @run_operation(outcome=_campaign_outcome)
-def campaign_reconcile(client, campaign_id):
+def campaign_reconcile(client, campaign_id, min_age):
     """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
 
-    A receipt with the chunk's OutId means it was sent; none means it never arrived, and
-    `--resume ID` will send it. Receipts can take a minute to appear: reconcile after that.
+    A receipt with the chunk's OutId means it was sent; none, for a chunk older than
+    --min-age seconds, means it never arrived, and `--resume ID` will send it. Younger
+    chunks without a receipt are left for a later reconcile.
 
     \b
     Example:
@@ -658,7 +662,7 @@ def campaign_reconcile(client, campaign_id):
 
     store = campaigns.Store()
     try:
-        return campaigns.reconcile(client, store, campaign_id)
+        return campaigns.reconcile(client, store, campaign_id, min_age)
     finally:
         store.close()
 

@@ -825,8 +825,13 @@ def test_campaign_reconcile_without_receipt_then_resume_sends_only_that_chunk(wo
     world.mock(scenarios.mock_record(
         "dysmsapi query-send-details *", stdout=scenarios.json_response({
             "Code": "OK", "Message": "OK", "RequestId": scenarios.DEFAULT_REQUEST_ID,
-            "TotalCount": 0, "SmsSendDetailDTOs": {"SmsSendDetailDTO": []}})))
-    settled = world.run("campaign", "reconcile", campaign_id)
+            "TotalCount": 0, "SmsSendDetailDTOs": {"SmsSendDetailDTO": []}}), times=0))
+    young = world.run("campaign", "reconcile", campaign_id)
+    assert young.code == 5, young.stderr  # too early to conclude anything: still unknown
+    assert young.json()["settled"][0]["now"] == "unknown"
+    assert "no receipt yet" in young.json()["settled"][0]["note"]
+
+    settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
     # the campaign is not complete: one chunk never arrived and waits for --resume
     assert settled.code == 1, settled.stderr
     assert settled.json()["settled"] == [{"chunk": 1, "was": "unknown", "now": "planned"}]
