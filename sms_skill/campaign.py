@@ -16,8 +16,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,12 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements as one write transaction, under the store's lock."""
+        with self._lock, database.immediate(self._db) as db:
+            yield db
+
     def execute(self, sql: str, args: Iterable = ()) -> list[tuple]:
         """One statement, committed at once (autocommit) under the store's lock."""
         with self._lock:
@@ -136,53 +143,46 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
     size = CHUNK_SIZE[kind]
     campaign_id = time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
     result = Plan(campaign_id, 0, 0)
-    with store._lock:
-        db = store._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for row in rows:
-                if isinstance(row, Row):
-                    try:
-                        db.execute("INSERT INTO campaign_rows VALUES (?,?,?,?,?,?)",
-                                   (campaign_id, row.line, result.recipients // size,
-                                    row.phone, row.sign_name, params_json(row.params)))
-                        result.recipients += 1
-                        continue
-                    except sqlite3.IntegrityError:
-                        row = BadRow(row.line, f"{row.phone} is listed twice in the file")
-                result.bad_total += 1
-                if len(result.bad_rows) < REPORTED_BAD_ROWS:
-                    result.bad_rows.append(row)
-            if result.bad_total and not skip_invalid:
-                raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
-                                 + describe(result.bad_rows, result.bad_total),
-                                 "Fix them, or add --skip-invalid to send the valid rows only.")
-            if not result.recipients:
-                raise InputError(source, "no valid recipient in the file")
-            fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
-                                               template_param)
-            earlier = db.execute("SELECT id FROM campaigns WHERE fingerprint=? ORDER BY "
-                                 "created DESC LIMIT 1", (fingerprint,)).fetchone()
-            if earlier and not force:
-                raise DuplicateSend(
-                    f"campaign {earlier[0]} already sends this file with these parameters; "
-                    "nothing new was started;",
-                    f"see `campaign show {earlier[0]}`, continue it with `--resume "
-                    f"{earlier[0]}`, or add --force for a second campaign on purpose.")
-            result.chunks = -(-result.recipients // size)
-            prefix = out_id or f"sms-{campaign_id}"
-            db.execute("INSERT INTO campaigns VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       (campaign_id, time.time(), kind, source, fingerprint, sign_name,
-                        template_code, template_param, out_id, result.recipients,
-                        result.bad_total))
-            db.executemany(
-                "INSERT INTO chunks (campaign_id, seq, size, out_id) VALUES (?,?,?,?)",
-                ((campaign_id, seq, min(size, result.recipients - seq * size),
-                  f"{prefix}.{seq}"[:255]) for seq in range(result.chunks)))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    with store.transaction() as db:
+        for row in rows:
+            if isinstance(row, Row):
+                try:
+                    db.execute("INSERT INTO campaign_rows VALUES (?,?,?,?,?,?)",
+                               (campaign_id, row.line, result.recipients // size,
+                                row.phone, row.sign_name, params_json(row.params)))
+                    result.recipients += 1
+                    continue
+                except sqlite3.IntegrityError:
+                    row = BadRow(row.line, f"{row.phone} is listed twice in the file")
+            result.bad_total += 1
+            if len(result.bad_rows) < REPORTED_BAD_ROWS:
+                result.bad_rows.append(row)
+        if result.bad_total and not skip_invalid:
+            raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
+                             + describe(result.bad_rows, result.bad_total),
+                             "Fix them, or add --skip-invalid to send the valid rows only.")
+        if not result.recipients:
+            raise InputError(source, "no valid recipient in the file")
+        fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
+                                           template_param)
+        earlier = db.execute("SELECT id FROM campaigns WHERE fingerprint=? ORDER BY "
+                             "created DESC LIMIT 1", (fingerprint,)).fetchone()
+        if earlier and not force:
+            raise DuplicateSend(
+                f"campaign {earlier[0]} already sends this file with these parameters; "
+                "nothing new was started;",
+                f"see `campaign show {earlier[0]}`, continue it with `--resume "
+                f"{earlier[0]}`, or add --force for a second campaign on purpose.")
+        result.chunks = -(-result.recipients // size)
+        prefix = out_id or f"sms-{campaign_id}"
+        db.execute("INSERT INTO campaigns VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                   (campaign_id, time.time(), kind, source, fingerprint, sign_name,
+                    template_code, template_param, out_id, result.recipients,
+                    result.bad_total))
+        db.executemany(
+            "INSERT INTO chunks (campaign_id, seq, size, out_id) VALUES (?,?,?,?)",
+            ((campaign_id, seq, min(size, result.recipients - seq * size),
+              f"{prefix}.{seq}"[:255]) for seq in range(result.chunks)))
     return result
 
 
@@ -335,21 +335,22 @@ def campaigns(store: Store) -> list[dict]:
                          "recipients, skipped FROM campaigns ORDER BY created DESC")
     out = []
     for cid, created, kind, source, sign, template, people, skipped in rows:
-        out.append({"id": cid, "created": _stamp(created), "kind": kind, "source": source,
-                    "sign_name": sign, "template_code": template, "total_recipients": people,
-                    "skipped_rows": skipped, **store.counts(cid)})
+        out.append({"id": cid, "created": database.local_time(created), "kind": kind,
+                    "source": source, "sign_name": sign, "template_code": template,
+                    "total_recipients": people, "skipped_rows": skipped,
+                    **store.counts(cid)})
     return out
 
 
 def show(store: Store, campaign_id: str) -> dict:
     campaign = store.campaign(campaign_id)
-    campaign["created"] = _stamp(campaign["created"])
+    campaign["created"] = database.local_time(campaign["created"])
     del campaign["fingerprint"]
     campaign["total_recipients"] = campaign.pop("recipients")
     chunks = store.chunks(campaign_id)
     for chunk in chunks:
         for key in ("started", "finished"):
-            chunk[key] = _stamp(chunk[key]) if chunk[key] else None
+            chunk[key] = database.local_time(chunk[key]) if chunk[key] else None
     return {**campaign, **store.counts(campaign_id), "chunk_list": chunks}
 
 
@@ -389,10 +390,6 @@ def reconcile(client, store: Store, campaign_id: str,
                       (state, "settled by reconcile", campaign_id, chunk["seq"]))
         settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
     return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}
-
-
-def _stamp(value: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
 
 
 def start(client, *, kind: str, source: str, template_code: str,

@@ -681,9 +681,9 @@ def history(limit, no_mask):
     Example:
       send_sms.sh history --limit 5
     """
-    import time
 
     from sms_skill import output
+    from sms_skill.database import local_time
     from sms_skill.journal import Journal
     from sms_skill.validation import int_range, mask
 
@@ -696,7 +696,7 @@ def history(limit, no_mask):
     finally:
         journal.close()
     rows = [{
-        "Time": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created)),
+        "Time": local_time(e.created),
         "Action": e.action,
         "Recipients": ",".join(n if no_mask else mask(n) for n in e.recipients[:3])
         + (f" (+{len(e.recipients) - 3} more)" if len(e.recipients) > 3 else ""),

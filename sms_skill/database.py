@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sms_skill import paths
@@ -32,3 +35,21 @@ def connect(path: Path, schema: str) -> sqlite3.Connection:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return db
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any exit
+    that is not a normal one."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def local_time(stamp: float) -> str:
+    """A stored epoch time as the user reads it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))

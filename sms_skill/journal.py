@@ -12,8 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,16 +84,6 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
     def _settle_dead(self, db: sqlite3.Connection) -> None:
         """A pending send whose process died (SIGKILL) may have gone out: unknown."""
         for row_id, pid in db.execute("SELECT id, pid FROM sends WHERE outcome='pending'"):
@@ -108,7 +97,7 @@ class Journal:
         within the window, is in flight, or ended with an unknown outcome."""
         print_ = fingerprint(action, recipients, sign_names, template_code, params)
         now = time.time()
-        with self._immediate() as db:
+        with database.immediate(self._db) as db:
             self._settle_dead(db)
             if not force:
                 earlier = db.execute(
@@ -132,7 +121,7 @@ class Journal:
 
     def entries(self, limit: int = 20) -> list[Entry]:
         """The newest sends first."""
-        with self._immediate() as db:
+        with database.immediate(self._db) as db:
             self._settle_dead(db)
         rows = self._db.execute(
             "SELECT id, created, action, recipients, sign_names, template_code, out_id,"
@@ -141,16 +130,13 @@ class Journal:
                 for r in rows]
 
 
-def _when(created: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created))
-
-
 def _duplicate(earlier: tuple, recipients: Sequence[str]) -> DuplicateSend:
     created, outcome, biz_id = earlier
+    when = database.local_time(created)
     first = recipients[0]
     if outcome == "unknown":
         return DuplicateSend(
-            f"the same send was attempted at {_when(created)} and its outcome is unknown; "
+            f"the same send was attempted at {when} and its outcome is unknown; "
             "it was not sent again;",
             f"run `scripts/send_sms.sh query-status -p {first}` to see whether it arrived; "
             "add --force only if it did not.")
@@ -158,6 +144,6 @@ def _duplicate(earlier: tuple, recipients: Sequence[str]) -> DuplicateSend:
         return DuplicateSend("the same send is in progress in another run; "
                              "it was not sent again;", "wait for it, then check `history`.")
     return DuplicateSend(
-        f"the same send was made at {_when(created)} (BizId {biz_id}); it was not sent again;",
+        f"the same send was made at {when} (BizId {biz_id}); it was not sent again;",
         f"check delivery with `scripts/send_sms.sh query-status -p {first} --biz-id "
         f"'{biz_id}'`; add --force to send it once more on purpose.")
