@@ -7,35 +7,24 @@ dry-run mode prints those commands instead of running anything.
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from sms_skill import builder
+from sms_skill import builder, tunables
 
 if TYPE_CHECKING:  # imported when the first real call is made: a dry run needs none
     from sms_skill.aimode import AiModeSession
     from sms_skill.precheck import PrecheckResult
     from sms_skill.runner import Completed
 
-CALL_TIMEOUT_VARIABLE = "SMS_SKILL_CALL_TIMEOUT"
-#: The CLI gives up after --read-timeout 3 s plus its 5 s connect timeout; a little more.
-DEFAULT_CALL_TIMEOUT = 10.0
 CONFIG_TIMEOUT = 15.0
 PLUGIN_TIMEOUT = 120.0
 
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def call_timeout(environ: Mapping[str, str] = os.environ) -> float:
-    try:
-        return float(environ[CALL_TIMEOUT_VARIABLE])
-    except (KeyError, ValueError):
-        return DEFAULT_CALL_TIMEOUT
 
 
 class Client:
@@ -155,6 +144,6 @@ class Client:
         from sms_skill import responses
 
         self.product_calls += 1
-        done = self._run(argv, timeout=call_timeout())
+        done = self._run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT))
         return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
                                    recipient=recipient)

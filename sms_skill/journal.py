@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sms_skill import database
+from sms_skill import database, tunables
 from sms_skill.errors import DuplicateSend
 from sms_skill.liveness import is_alive
 
-WINDOW_VARIABLE = "SMS_SKILL_DUPLICATE_WINDOW"
-DEFAULT_WINDOW_SECONDS = 600
 #: A send whose outcome is unknown blocks an identical resend for this long.
 UNKNOWN_HOLD_SECONDS = 24 * 3600
 
@@ -43,13 +41,6 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_fingerprint ON sends (fingerprint, created);
 """
-
-
-def window_seconds() -> float:
-    try:
-        return float(os.environ.get(WINDOW_VARIABLE, DEFAULT_WINDOW_SECONDS))
-    except ValueError:
-        return DEFAULT_WINDOW_SECONDS
 
 
 def fingerprint(action: str, recipients: Sequence[str], sign_names: Sequence[str],
@@ -104,7 +95,8 @@ class Journal:
                     "SELECT created, outcome, biz_id FROM sends WHERE fingerprint=? AND ("
                     "(outcome IN ('ok', 'pending') AND created>=?) OR "
                     "(outcome='unknown' AND created>=?)) ORDER BY created DESC LIMIT 1",
-                    (print_, now - window_seconds(), now - UNKNOWN_HOLD_SECONDS)).fetchone()
+                    (print_, now - tunables.seconds(tunables.DUPLICATE_WINDOW),
+                     now - UNKNOWN_HOLD_SECONDS)).fetchone()
                 if earlier:
                     raise _duplicate(earlier, recipients)
             cursor = db.execute(

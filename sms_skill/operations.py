@@ -6,9 +6,9 @@ Nothing here prints or parses command lines.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
+from sms_skill import tunables
 from sms_skill import validation as v
 from sms_skill.client import Client
 
@@ -162,15 +162,8 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
 
     if wait_timeout is None or client.dry_run:
         return delivery.decode(fetch())
-    return delivery.wait(fetch, float(wait_timeout), poll_seconds(), report=client.report)
-
-
-def poll_seconds() -> float:
-    """First interval between receipt checks (``SMS_SKILL_POLL_SECONDS``, default 2)."""
-    try:
-        return float(os.environ.get("SMS_SKILL_POLL_SECONDS", "2"))
-    except ValueError:
-        return 2.0
+    return delivery.wait(fetch, float(wait_timeout), tunables.seconds(tunables.POLL_INTERVAL),
+                         report=client.report)
 
 
 def query_statistics(client: Client, start_date: str, end_date: str, is_globe: object = 1,

@@ -15,14 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sms_skill import builder, paths
+from sms_skill import builder, paths, tunables
 from sms_skill.errors import EnvironmentProblem
 from sms_skill.runner import INSTALL_HINT, Completed
 
 MIN_VERSION = (3, 3, 3)
 CACHE_FILE = "precheck.json"
-TTL_VARIABLE = "SMS_SKILL_PRECHECK_TTL"
-DEFAULT_TTL_SECONDS = 24 * 3600
 AUTO_INSTALL_ENV = {"ALIBABA_CLOUD_CLI_PLUGIN_AUTO_INSTALL": "true"}
 UPGRADE_HINT = ("upgrade it: `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
                 "(macOS: `brew upgrade aliyun-cli`).")
@@ -55,13 +53,6 @@ class PrecheckResult:
     profile: str | None = None
 
 
-def ttl_seconds(environ: Mapping[str, str] = os.environ) -> float:
-    try:
-        return float(environ.get(TTL_VARIABLE, DEFAULT_TTL_SECONDS))
-    except ValueError:
-        return DEFAULT_TTL_SECONDS
-
-
 def locate_aliyun() -> str:
     """The aliyun executable on PATH, or an EnvironmentProblem (exit 3)."""
     found = shutil.which(builder.ALIYUN)
@@ -83,7 +74,7 @@ def cached(aliyun: str, profile: str | None = None) -> PrecheckResult | None:
         mtime = os.stat(aliyun).st_mtime
     except (OSError, ValueError, TypeError):
         return None
-    fresh = time.time() - result.checked_at < ttl_seconds()
+    fresh = time.time() - result.checked_at < tunables.seconds(tunables.PRECHECK_TTL)
     if (result.aliyun, result.mtime, result.profile) == (aliyun, mtime, profile) and fresh:
         return result
     return None

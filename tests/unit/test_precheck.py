@@ -115,7 +115,7 @@ def test_a_profile_with_a_key_counts_as_credentials(isolated_home, monkeypatch):
 
 def test_cache_expires_after_the_ttl(prechecked, monkeypatch):
     assert precheck.cached(str(prechecked)) is not None
-    monkeypatch.setenv(precheck.TTL_VARIABLE, "0")
+    monkeypatch.setenv("SMS_SKILL_PRECHECK_TTL", "0")
     assert precheck.cached(str(prechecked)) is None
 
 
