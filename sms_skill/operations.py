@@ -209,21 +209,8 @@ PERSONAL_FIELDS = frozenset({"LegalPersonIDCardNo", "AdminIDCardNo", "AdminPhone
                              "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl"})
 
 
-def mask_personal_data(data: object) -> object:
-    """A copy with ID numbers and phone numbers masked and image URLs withheld."""
-    if isinstance(data, dict):
-        return {key: _mask_value(key, value) if key in PERSONAL_FIELDS and value
-                else mask_personal_data(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [mask_personal_data(item) for item in data]
-    return data
-
-
-def _mask_value(key: str, value: object) -> str:
-    text = str(value)
-    if key.endswith(("Face", "Pic", "Url")):
-        return "(url withheld)"
-    return v.mask(text)
+def _mask_personal(key: str, value: str) -> str:
+    return "(url withheld)" if key.endswith(("Face", "Pic", "Url")) else v.mask(value)
 
 
 def query_qualification(client: Client, qualification_group_id: object,
@@ -234,4 +221,4 @@ def query_qualification(client: Client, qualification_group_id: object,
     order = None if order_id is None else v.int_range(order_id, "--order-id", 1, 2**63 - 1)
     response = client.call("QuerySingleSmsQualification",
                            {"QualificationGroupId": group, "OrderId": order})
-    return response if unmask else mask_personal_data(response)
+    return response if unmask else v.mask_fields(response, PERSONAL_FIELDS, _mask_personal)

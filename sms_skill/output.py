@@ -99,24 +99,14 @@ def to_table(data: object, rows_path: str | None = None,
     return _cell(data)
 
 
-def _masked(data: object, field: str) -> object:
-    """A copy with every ``field`` (a phone number) masked, at any depth."""
-    from sms_skill.validation import mask
-
-    if isinstance(data, dict):
-        return {key: mask(str(value)) if key == field and value else _masked(value, field)
-                for key, value in data.items()}
-    if isinstance(data, list):
-        return [_masked(item, field) for item in data]
-    return data
-
-
 def render(data: object, fmt: str, query: Any = None, rows_path: str | None = None,
            mask_field: str | None = None, columns: list[str] | None = None) -> str:
     """The text for stdout. Tables are for people: ``mask_field`` is masked there."""
     table = choose_format(fmt) == "table"
     if table and mask_field:
-        data = _masked(data, mask_field)
+        from sms_skill.validation import mask_fields
+
+        data = mask_fields(data, {mask_field})
     if query is not None:
         data = query.search(data)
         rows_path = None

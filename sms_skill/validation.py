@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sms_skill.errors import InputError
@@ -41,6 +42,18 @@ def mask(number: str) -> str:
     keep_head = 3 if len(digits) >= 10 else 2
     return digits[:keep_head] + "****" + digits[-4:]
 
+
+
+def mask_fields(data: object, fields: Collection[str],
+                masker: Callable[[str, str], str] = lambda key, value: mask(value)) -> object:
+    """A copy of ``data`` with every non-empty ``fields`` value, at any depth, replaced by
+    ``masker(key, value)``."""
+    if isinstance(data, dict):
+        return {key: masker(key, str(value)) if key in fields and value
+                else mask_fields(value, fields, masker) for key, value in data.items()}
+    if isinstance(data, list):
+        return [mask_fields(item, fields, masker) for item in data]
+    return data
 
 def phone_list(numbers: list[str], option: str, limit: int) -> list[str]:
     """Checks every number, refuses duplicates (billed twice) and more than ``limit``."""
