@@ -57,8 +57,9 @@ def error_codes() -> dict[str, ErrorCode]:
 
 def lookup(code: str) -> ErrorCode | None:
     """The entry for ``code`` (exact, then case-insensitive), or None."""
-    table = error_codes()
-    if code in table:
-        return table[code]
-    folded = {key.lower(): entry for key, entry in table.items()}
-    return folded.get(code.lower())
+    return error_codes().get(code) or _folded_codes().get(code.lower())
+
+
+@functools.cache
+def _folded_codes() -> dict[str, ErrorCode]:
+    return {key.lower(): entry for key, entry in error_codes().items()}
