@@ -2,8 +2,13 @@
 # Alibaba Cloud SMS skill: a thin shim over the sms_skill Python package.
 #
 # Finds the skill folder (symlinks resolved) and execs Python on `-m sms_skill`, so that
-# signals reach the program that switches AI mode off. On a machine whose python3 lacks
-# click or jmespath it creates a private virtual environment in <skill>/.runtime once.
+# signals reach the program that switches AI mode off. The interpreter, first match wins:
+#   1. $SMS_SKILL_PYTHON: used as given, never skipped; an unusable one is an error;
+#   2. <skill>/.runtime: the private environment an earlier first run built;
+#   3. <skill>/.runtime-python: the interpreter that `python3` on PATH resolved to last time,
+#      while `python3` still names the same command (a version-manager shim costs ~50 ms);
+#   4. `python3` on PATH, if it is 3.9+ with click and jmespath (then remembered as in 3);
+#      if it is 3.9+ without them, a private environment is built in .runtime once.
 set -euo pipefail
 
 source_path="${BASH_SOURCE[0]}"
@@ -14,48 +19,77 @@ while [ -L "$source_path" ]; do
 done
 skill_dir="$(cd -P "$(dirname "$source_path")/.." && pwd)"
 runtime="$skill_dir/.runtime"
+remembered="$skill_dir/.runtime-python"
+requirements=("click>=8.1" "jmespath>=1.0")
 
 export PYTHONPATH="$skill_dir${PYTHONPATH:+:$PYTHONPATH}"
-export SMS_SKILL_PROG="${SMS_SKILL_PROG:-send_sms.sh}"
+# Usage lines and next-step hints name the program as the user ran it.
+export SMS_SKILL_PROG="$0"
 
-remembered="$skill_dir/.runtime-python"
+fail() {
+  echo "error: $*" >&2
+  exit 3
+}
+
+if [ -n "${SMS_SKILL_PYTHON:-}" ]; then
+  # Version and dependencies are checked by sms_skill/__main__.py, which names this variable.
+  command -v "$SMS_SKILL_PYTHON" >/dev/null 2>&1 ||
+    fail "SMS_SKILL_PYTHON=$SMS_SKILL_PYTHON is not an executable; point it at python3 (3.9 or newer) or unset it."
+  exec "$SMS_SKILL_PYTHON" -m sms_skill "$@"
+fi
 
 if [ -x "$runtime/bin/python" ]; then
   exec "$runtime/bin/python" -m sms_skill "$@"
 fi
-# The real interpreter found on an earlier run: no version-manager shim (pyenv adds ~50 ms)
-# and no second interpreter start to probe for click on every run.
-if [ -z "${SMS_SKILL_PYTHON:-}" ] && [ -f "$remembered" ]; then
-  read -r python < "$remembered" || python=""
-  if [ -n "$python" ] && [ -x "$python" ]; then
+
+found="$(command -v python3 || true)"
+[ -n "$found" ] || fail "python3 (3.9 or newer) is required; install it, or set SMS_SKILL_PYTHON to one."
+
+if [ -f "$remembered" ]; then
+  { read -r was_found && read -r python; } < "$remembered" || python=""
+  if [ "${was_found:-}" = "$found" ] && [ -n "$python" ] && [ -x "$python" ]; then
     exec "$python" -m sms_skill "$@"
   fi
 fi
 
-python="${SMS_SKILL_PYTHON:-python3}"
-if ! command -v "$python" >/dev/null 2>&1; then
-  echo "error: python3 is required (3.9 or newer); install it and run again." >&2
-  exit 3
+# One probe: version, whether click and jmespath import, the real executable. Written to run
+# on any Python, 2.7 included, so that an old one is named rather than crashing.
+probe='import os, sys
+try:
+    import click, jmespath
+    deps = "yes"
+except Exception:
+    deps = "no"
+print("%d.%d %s %s" % (sys.version_info[0], sys.version_info[1], deps, os.path.abspath(sys.executable)))'
+read -r version deps real < <("$found" -c "$probe" 2>/dev/null || true) || true
+[ -n "${version:-}" ] || fail "$found does not run; install python3 (3.9 or newer), or set SMS_SKILL_PYTHON to one."
+major="${version%%.*}" minor="${version#*.}"
+if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 9 ]; }; then
+  fail "python3 on PATH ($found) is Python $version; 3.9 or newer is required: install it, or set SMS_SKILL_PYTHON to one."
 fi
-if real="$("$python" -c 'import os, sys, click, jmespath; print(os.path.abspath(sys.executable))' 2>/dev/null)" &&
-   [ -x "$real" ]; then
-  [ -n "${SMS_SKILL_PYTHON:-}" ] || printf '%s\n' "$real" > "$remembered" 2>/dev/null || true
+
+if [ "$deps" = yes ] && [ -x "$real" ]; then
+  # Written whole then renamed: runs starting together never read half a file.
+  if tmp="$(mktemp "$remembered.XXXXXX" 2>/dev/null)"; then
+    { printf '%s\n%s\n' "$found" "$real" > "$tmp" && mv -f "$tmp" "$remembered"; } 2>/dev/null ||
+      rm -f "$tmp"
+  fi
   exec "$real" -m sms_skill "$@"
 fi
 
 # First run on this machine: a private environment with the two dependencies, built in a
 # temporary folder and moved into place, so that runs starting together do not collide.
-echo "send_sms.sh: first run: creating a private Python environment in $runtime (once)..." >&2
-building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX")"
+echo "$0: first run: creating a private Python environment in $runtime (once; needs the package registry)..." >&2
+building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX")" ||
+  fail "cannot write to $skill_dir; make it writable, or set SMS_SKILL_PYTHON to a python3 with ${requirements[*]}."
 trap 'rm -rf "$building"' EXIT
-if ! "$python" -m venv "$building" >&2 ||
+if ! "$found" -m venv "$building" >&2 ||
    ! "$building/bin/python" -m pip install --quiet --disable-pip-version-check \
-       "click>=8.1" "jmespath>=1.0" >&2; then
-  echo "error: could not create $runtime; install click and jmespath for $python instead." >&2
-  exit 3
+       "${requirements[@]}" >&2; then
+  fail "could not create $runtime; install ${requirements[*]} for $found, or set SMS_SKILL_PYTHON to a python3 that has them."
 fi
 mv -T "$building" "$runtime" 2>/dev/null || true
 trap - EXIT
 rm -rf "$building"
-echo "send_sms.sh: environment ready; later runs use it directly." >&2
+echo "$0: environment ready; later runs use it directly." >&2
 exec "$runtime/bin/python" -m sms_skill "$@"

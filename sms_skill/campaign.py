@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import database
+from sms_skill import database, prog
 from sms_skill.errors import (
     ApiFailure,
     DuplicateSend,
@@ -318,13 +318,13 @@ def outcome_error(result: dict) -> SkillError | None:
         return OutcomeUnknown(
             f"campaign {campaign_id}: {chunks['unknown'] + chunks['in_flight']} chunk(s) with "
             "an unknown outcome; they were not resent;",
-            f"run `scripts/send_sms.sh campaign reconcile {campaign_id}`, then `--resume "
+            f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
             f"{campaign_id}` sends what never arrived.")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "
             f"{chunks['planned']} not sent;",
-            f"see `scripts/send_sms.sh campaign show {campaign_id}`; `--resume {campaign_id}` "
+            f"see `{prog.name()} campaign show {campaign_id}`; `--resume {campaign_id}` "
             "sends the chunks never attempted.")
     return None
 

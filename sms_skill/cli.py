@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import click
 
-from sms_skill import __version__, builder, validation
+from sms_skill import __version__, builder, prog, validation
 from sms_skill.errors import USAGE, InputError, SkillError
 from sms_skill.lifecycle import BROKEN_PIPE_EXIT, Interrupted, install_signal_handlers
 from sms_skill.output import FORMATS
 
-PROG = os.environ.get("SMS_SKILL_PROG", "sms-skill")
+PROG = prog.name()
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SETTINGS_KEY = "sms_skill.settings"
 EXIT_CODES_HELP = """\b
@@ -56,8 +56,12 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: object) -> None:
-    """Common options may come before or after the subcommand; the one given wins."""
-    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.DEFAULT:
+    """Common options may come before or after the subcommand; the one given wins.
+
+    An option that was not given arrives as None (False for the flag). That is all this
+    relies on: not the order of callbacks, nor what click has recorded by then (click 8.4.0
+    reports no parameter source inside a callback)."""
+    if value is None or value is False:
         return
     if param.name in validation.SECRET_NAMES:
         validation.refuse_secret(param.opts[0])
@@ -89,9 +93,16 @@ def common_options(func: Callable) -> Callable:
     return func
 
 
+def _name_program(cmd: click.Command) -> click.Command:
+    """Help examples are written as ``{prog} ...``: show the program the user ran."""
+    if cmd.help:
+        cmd.help = cmd.help.replace("{prog}", PROG)
+    return cmd
+
+
 class Group(click.Group):
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        common_options(cmd)
+        common_options(_name_program(cmd))
         super().add_command(cmd, name)
 
 
@@ -107,11 +118,14 @@ def cli() -> None:
 
     \b
     Examples:
-      send_sms.sh precheck
-      send_sms.sh send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}' --verify
-      send_sms.sh query-status -p 13800138000 --biz-id '900619746936498440^0'
-      send_sms.sh --dry-run send -p 13800138000 -s MySign -t SMS_123456
+      {prog} precheck
+      {prog} send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}' --verify
+      {prog} query-status -p 13800138000 --biz-id '900619746936498440^0'
+      {prog} --dry-run send -p 13800138000 -s MySign -t SMS_123456
     """
+
+
+_name_program(cli)
 
 
 def run_operation(rows: str | None = None, mask: str | None = None,
@@ -262,10 +276,10 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
 
     \b
     Examples:
-      send_sms.sh send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}'
-      send_sms.sh send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
-      send_sms.sh send --phone-file numbers.txt -s MySign -t SMS_123456 --parallel 4
-      send_sms.sh send --resume 20261126-a1b2c3
+      {prog} send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}'
+      {prog} send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
+      {prog} send --phone-file numbers.txt -s MySign -t SMS_123456 --parallel 4
+      {prog} send --resume 20261126-a1b2c3
     """
     _one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
                    "--resume": resume_id})
@@ -309,10 +323,10 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
 
     \b
     Examples:
-      send_sms.sh batch-send --phone-number-json '["13800138000","13900139000"]' \\
+      {prog} batch-send --phone-number-json '["13800138000","13900139000"]' \\
         --sign-name-json '["SignA","SignB"]' -t SMS_123456 \\
         --template-param-json '[{"code":"111111"},{"code":"222222"}]'
-      send_sms.sh batch-send --csv customers.csv -s MySign -t SMS_123456
+      {prog} batch-send --csv customers.csv -s MySign -t SMS_123456
     """
     _one_source(**{"--phone-number-json": phone_number_json, "--csv": csv_file,
                    "--resume": resume_id})
@@ -382,8 +396,8 @@ def list_signs(client, page_index, page_size, approved, walk_all):
 
     \b
     Examples:
-      send_sms.sh list-signs --approved
-      send_sms.sh list-signs --page-size 20
+      {prog} list-signs --approved
+      {prog} list-signs --page-size 20
     """
     return _listing(client, "signs", approved, walk_all, page_index, page_size)
 
@@ -399,8 +413,8 @@ def list_templates(client, page_index, page_size, approved, walk_all):
 
     \b
     Examples:
-      send_sms.sh list-templates --approved
-      send_sms.sh list-templates --page-index 2
+      {prog} list-templates --approved
+      {prog} list-templates --page-index 2
     """
     return _listing(client, "templates", approved, walk_all, page_index, page_size)
 
@@ -413,7 +427,7 @@ def query_sign(client, sign_name):
 
     \b
     Example:
-      send_sms.sh query-sign -s MySign
+      {prog} query-sign -s MySign
     """
     return _ops().query_sign(client, sign_name)
 
@@ -426,7 +440,7 @@ def query_template(client, template_code):
 
     \b
     Example:
-      send_sms.sh query-template -t SMS_123456
+      {prog} query-template -t SMS_123456
     """
     return _ops().query_template(client, template_code)
 
@@ -455,8 +469,8 @@ def query_status(client, phone_number, send_date, biz_id, page_size, current_pag
 
     \b
     Examples:
-      send_sms.sh query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
-      send_sms.sh query-status -p 13800138000 --biz-id '1234^0' --wait --timeout 60
+      {prog} query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
+      {prog} query-status -p 13800138000 --biz-id '1234^0' --wait --timeout 60
     """
     return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
                                current_page, wait_timeout=timeout if wait else None)
@@ -478,8 +492,8 @@ def query_statistics(client, start_date, end_date, is_globe, template_type, sign
 
     \b
     Examples:
-      send_sms.sh query-statistics --start-date 20260301 --end-date 20260326
-      send_sms.sh query-statistics --start-date 20260301 --end-date 20260326 --is-globe 2
+      {prog} query-statistics --start-date 20260301 --end-date 20260326
+      {prog} query-statistics --start-date 20260301 --end-date 20260326 --is-globe 2
     """
     return _ops().query_statistics(client, start_date, end_date, is_globe, template_type,
                                    sign_name, page_index, page_size)
@@ -501,7 +515,7 @@ def list_qualifications(client, **filters):
 
     \b
     Example:
-      send_sms.sh list-qualifications --state PASS --page-size 20
+      {prog} list-qualifications --state PASS --page-size 20
     """
     return _ops().list_qualifications(client, **filters)
 
@@ -519,7 +533,7 @@ def query_qualification(client, qualification_group_id, order_id, no_mask):
 
     \b
     Example:
-      send_sms.sh query-qualification --qualification-group-id 10000123
+      {prog} query-qualification --qualification-group-id 10000123
     """
     return _ops().query_qualification(client, qualification_group_id, order_id,
                                       unmask=no_mask)
@@ -535,7 +549,7 @@ def precheck():
 
     \b
     Example:
-      send_sms.sh precheck
+      {prog} precheck
     """
     from dataclasses import asdict
 
@@ -560,8 +574,8 @@ def explain(code):
 
     \b
     Examples:
-      send_sms.sh explain isv.BUSINESS_LIMIT_CONTROL
-      send_sms.sh explain MOBILE_NOT_ON_SERVICE
+      {prog} explain isv.BUSINESS_LIMIT_CONTROL
+      {prog} explain MOBILE_NOT_ON_SERVICE
     """
     from sms_skill import output, references
 
@@ -586,9 +600,9 @@ def campaign():
 
     \b
     Examples:
-      send_sms.sh campaign list
-      send_sms.sh campaign show 20261126-a1b2c3
-      send_sms.sh campaign reconcile 20261126-a1b2c3
+      {prog} campaign list
+      {prog} campaign show 20261126-a1b2c3
+      {prog} campaign reconcile 20261126-a1b2c3
     """
 
 
@@ -619,7 +633,7 @@ def campaign_list(store):
 
     \b
     Example:
-      send_sms.sh campaign list --format table
+      {prog} campaign list --format table
     """
     from sms_skill import campaign as campaigns
 
@@ -634,7 +648,7 @@ def campaign_show(store, campaign_id):
 
     \b
     Example:
-      send_sms.sh campaign show 20261126-a1b2c3
+      {prog} campaign show 20261126-a1b2c3
     """
     from sms_skill import campaign as campaigns
 
@@ -656,7 +670,7 @@ def campaign_reconcile(client, campaign_id, min_age):
 
     \b
     Example:
-      send_sms.sh campaign reconcile 20261126-a1b2c3
+      {prog} campaign reconcile 20261126-a1b2c3
     """
     from sms_skill import campaign as campaigns
 
@@ -679,7 +693,7 @@ def history(limit, no_mask):
 
     \b
     Example:
-      send_sms.sh history --limit 5
+      {prog} history --limit 5
     """
 
     from sms_skill import output

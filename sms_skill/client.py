@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from sms_skill import builder, tunables
+from sms_skill import builder, prog, tunables
 
 if TYPE_CHECKING:  # imported when the first real call is made: a dry run needs none
     from sms_skill.aimode import AiModeSession
@@ -80,7 +80,7 @@ class Client:
             reason = "timed out" if done.timed_out else (
                 done.error_text.splitlines() or [f"exit {done.returncode}"])[0]
             raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {reason};",
-                                     "run `scripts/send_sms.sh precheck` to see each step.")
+                                     f"run `{prog.name()} precheck` to see each step.")
         return done
 
     def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sms_skill import references
+from sms_skill import prog, references
 from sms_skill.errors import ApiFailure, OutcomeUnknown
 
 SEND_STATUS = {1: "in flight", 2: "failed", 3: "delivered"}
@@ -65,6 +65,6 @@ def wait(fetch: Callable[[], dict], timeout: float, first_interval: float = 2.0,
     if failed:
         codes = ", ".join(sorted({str(r.get("ErrCode")) for r in failed}))
         raise ApiFailure(f"{len(failed)} message(s) failed to deliver ({codes});",
-                         "run `scripts/send_sms.sh explain CODE` for each code.",
+                         f"run `{prog.name()} explain CODE` for each code.",
                          code=codes, response=response)
     return response

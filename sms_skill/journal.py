@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sms_skill import database, tunables
+from sms_skill import database, prog, tunables
 from sms_skill.errors import DuplicateSend
 from sms_skill.liveness import is_alive
 
@@ -130,12 +130,12 @@ def _duplicate(earlier: tuple, recipients: Sequence[str]) -> DuplicateSend:
         return DuplicateSend(
             f"the same send was attempted at {when} and its outcome is unknown; "
             "it was not sent again;",
-            f"run `scripts/send_sms.sh query-status -p {first}` to see whether it arrived; "
+            f"run `{prog.name()} query-status -p {first}` to see whether it arrived; "
             "add --force only if it did not.")
     if outcome == "pending":
         return DuplicateSend("the same send is in progress in another run; "
                              "it was not sent again;", "wait for it, then check `history`.")
     return DuplicateSend(
         f"the same send was made at {when} (BizId {biz_id}); it was not sent again;",
-        f"check delivery with `scripts/send_sms.sh query-status -p {first} --biz-id "
+        f"check delivery with `{prog.name()} query-status -p {first} --biz-id "
         f"'{biz_id}'`; add --force to send it once more on purpose.")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sms_skill import builder, paths, tunables
 from sms_skill.errors import EnvironmentProblem
-from sms_skill.runner import INSTALL_HINT, Completed
+from sms_skill.runner import Completed, install_hint
 
 MIN_VERSION = (3, 3, 3)
 CACHE_FILE = "precheck.json"
@@ -36,7 +36,7 @@ def parse_version(text: str) -> tuple[int, ...]:
     if not match:
         raise EnvironmentProblem(
             f"`aliyun version` printed {text.strip()[:60]!r}, which is not a version;",
-            "reinstall the aliyun CLI: " + INSTALL_HINT)
+            "reinstall the aliyun CLI: " + install_hint())
     return tuple(int(part) for part in match.groups())
 
 
@@ -58,7 +58,7 @@ def locate_aliyun() -> str:
     found = shutil.which(builder.ALIYUN)
     if not found:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
-                                 INSTALL_HINT)
+                                 install_hint())
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sms_skill import references
+from sms_skill import prog, references
 from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
 from sms_skill.runner import Completed
 
@@ -30,7 +30,7 @@ PLUGIN_HINT = "install it with `aliyun plugin install --names dysmsapi` or run `
 
 def status_hint(target: str) -> str:
     """What to do after a send whose outcome is unknown."""
-    return (f"Do not resend: run `scripts/send_sms.sh query-status -p {target}` "
+    return (f"Do not resend: run `{prog.name()} query-status -p {target}` "
             "(with --biz-id if known) to see whether it arrived.")
 
 
@@ -102,4 +102,4 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         raise EnvironmentProblem(f"{label}: aliyun configuration problem: {first};",
                                  CREDENTIALS_HINT)
     raise ApiFailure(f"{label}: aliyun failed (exit {done.returncode}): {first}",
-                     "run `scripts/send_sms.sh precheck`, then retry.")
+                     f"run `{prog.name()} precheck`, then retry.")

@@ -9,12 +9,16 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sms_skill import prog
 from sms_skill.errors import EnvironmentProblem
 
-INSTALL_HINT = (
-    "install it with `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
-    "(macOS: `brew install aliyun-cli`), then run `scripts/send_sms.sh precheck`."
-)
+
+def install_hint() -> str:
+    """How to install the aliyun CLI, then what to run."""
+    return ("install it with `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
+            f"(macOS: `brew install aliyun-cli`), then run `{prog.name()} precheck`.")
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Go's network errors quote the signed request URL (AccessKeyId, phone numbers, signature),
 # and SignatureDoesNotMatch quotes the string to sign: none of that may reach the user.
@@ -96,7 +100,7 @@ def run(
         )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
-                                 INSTALL_HINT) from exc
+                                 install_hint()) from exc
     except subprocess.TimeoutExpired as exc:
         return Completed(list(argv), None, _text(exc.stdout), _text(exc.stderr), timeout,
                          timed_out=True)

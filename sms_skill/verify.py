@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 
+from sms_skill import prog
 from sms_skill.client import Client
 from sms_skill.errors import VerifyRefused
 
@@ -41,7 +42,7 @@ def _require_approved(kind: str, name: str, value: object, listing: str) -> None
     step = NEXT_STEP.get(code, "check it in the SMS console")
     raise VerifyRefused(
         f"{kind} {name!r} is {describe_status(value)} (status {value}); nothing was sent;",
-        f"{step}, or run `scripts/send_sms.sh {listing} --approved` to pick an approved one.")
+        f"{step}, or run `{prog.name()} {listing} --approved` to pick an approved one.")
 
 
 def carrier_registration(sign: dict) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ SEND_ARGS=(send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp '{"code":"123456"
 @test "--help exits 0 with examples and the exit codes" {
   run --separate-stderr "$SHIM" --help
   assert_success
-  assert_output --partial "Usage: send_sms.sh"
+  assert_output --partial "Usage: $SHIM "
   assert_output --partial "Examples"
   assert_output --partial "Exit codes"
   [ -z "$stderr" ]
@@ -37,7 +37,7 @@ SEND_ARGS=(send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp '{"code":"123456"
 @test "bare invocation prints the usage and calls nothing" {
   run --separate-stderr "$SHIM"
   assert_success
-  assert_output --partial "Usage: send_sms.sh"
+  assert_output --partial "Usage: $SHIM "
   assert_output --partial "Commands:"
   [ ! -e "$FAKE_ALIYUN_LOG" ]
 }
@@ -191,6 +191,7 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   cp -R "$REPO/scripts" "$REPO/sms_skill" "$REPO/references" "$skill/"
   rm -rf "$skill/sms_skill/__pycache__"
   export PATH="$bare/bin:/usr/bin:/bin"
+  unset SMS_SKILL_PYTHON
 
   run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
   assert_success
@@ -204,4 +205,70 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   [[ "$stderr" != *"first run"* ]]
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
   [ ! -e "$FAKE_ALIYUN_LOG" ]
+}
+
+# ---- which interpreter: SMS_SKILL_PYTHON, .runtime, the remembered one, python3 --------------
+
+# skill_copy: a copy of the skill folder (no .runtime, no .runtime-python) in $skill.
+skill_copy() {
+  skill="$BATS_TEST_TMPDIR/skill"
+  mkdir -p "$skill"
+  cp -R "$REPO/scripts" "$REPO/sms_skill" "$REPO/references" "$skill/"
+  rm -rf "$skill/sms_skill/__pycache__"
+}
+
+# fake_python DIR VERSION: a `python3` in DIR that answers the shim's probe as VERSION with
+# click and jmespath, and fails any real work.
+fake_python() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\n[ "$1" = -c ] && echo "%s yes %s/python3" && exit 0\nexit 99\n' \
+    "$2" "$1" > "$1/python3"
+  chmod +x "$1/python3"
+}
+
+@test "a bad SMS_SKILL_PYTHON is named and never skipped, even when .runtime exists" {
+  skill_copy
+  mkdir -p "$skill/.runtime/bin"
+  ln -s "$REPO/.venv/bin/python" "$skill/.runtime/bin/python"
+  SMS_SKILL_PYTHON=/nonexistent/python run --separate-stderr "$skill/scripts/send_sms.sh" --help
+  assert_failure 3
+  [ -z "$output" ]
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == "error: SMS_SKILL_PYTHON=/nonexistent/python is not an executable;"* ]]
+}
+
+@test "an SMS_SKILL_PYTHON without click is named, with what to do" {
+  local bare="$BATS_TEST_TMPDIR/bare"
+  python3 -m venv --without-pip "$bare"
+  SMS_SKILL_PYTHON="$bare/bin/python" run --separate-stderr "$SHIM" --help
+  assert_failure 3
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == *"SMS_SKILL_PYTHON=$bare/bin/python cannot run the skill"* ]]
+  [[ "$stderr" == *"install click>=8.1 and jmespath>=1.0"* ]]
+}
+
+@test "a python3 older than 3.9 on PATH is refused in one line, and nothing is built" {
+  skill_copy
+  unset SMS_SKILL_PYTHON
+  fake_python "$BATS_TEST_TMPDIR/old" 3.8
+  PATH="$BATS_TEST_TMPDIR/old:/usr/bin:/bin" run --separate-stderr \
+    "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  assert_failure 3
+  [ "${#stderr_lines[@]}" -eq 1 ]
+  [[ "$stderr" == *"is Python 3.8; 3.9 or newer is required"* ]]
+  [ ! -e "$skill/.runtime" ] && [ ! -e "$skill/.runtime-python" ]
+}
+
+@test "the remembered interpreter is used only while python3 names the same command" {
+  skill_copy
+  unset SMS_SKILL_PYTHON
+  local venv_bin="$REPO/.venv/bin"
+  PATH="$venv_bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  [ "$(sed -n 1p "$skill/.runtime-python")" = "$venv_bin/python3" ]
+  # Another python3 first on PATH: the memory does not apply, that python3 is probed.
+  fake_python "$BATS_TEST_TMPDIR/other" 3.12
+  PATH="$BATS_TEST_TMPDIR/other:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --help
+  assert_failure 99
+  [ "$(sed -n 1p "$skill/.runtime-python")" = "$BATS_TEST_TMPDIR/other/python3" ]
 }

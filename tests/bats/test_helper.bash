@@ -31,6 +31,9 @@ common_setup() {
   export ALIBABA_CLOUD_ACCESS_KEY_ID="LTAI5tBatsTestKey"
   export ALIBABA_CLOUD_ACCESS_KEY_SECRET="bats-secret-value"
   export ALIBABA_CLOUD_REGION_ID="cn-hangzhou"
+  # The interpreter under test, whatever .runtime or .runtime-python earlier runs left in the
+  # repo (tests/run points it at the matrix cell's Python).
+  export SMS_SKILL_PYTHON="${SMS_SKILL_TEST_PYTHON:-$REPO/.venv/bin/python}"
   python3 -c 'import sys; sys.path.insert(0, "'"$FAKE_DIR"'"); import scenarios; scenarios.preinstall_plugin(sys.argv[1])' "$HOME"
 }
 

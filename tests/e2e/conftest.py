@@ -31,6 +31,7 @@ SHIM = ROOT / "scripts" / "send_sms.sh"
 UA = scenarios.USER_AGENT
 ALIYUN = Path(os.environ.get("E2E_ALIYUN") or FAKE_DIR / "aliyun")
 USING_FAKE = ALIYUN.resolve() == (FAKE_DIR / "aliyun").resolve()
+TEST_PYTHON = os.environ.get("SMS_SKILL_TEST_PYTHON") or sys.executable
 needs_fake_log = pytest.mark.skipif(not USING_FAKE, reason="reads the fake aliyun's call log")
 
 
@@ -63,8 +64,9 @@ class World:
             "PATH": os.pathsep.join([str(self.bin), str(python_dir), "/usr/bin", "/bin"]),
             "HOME": str(self.home),
             "LANG": "C.UTF-8",
-            # The interpreter running the tests, not one the shim remembered earlier.
-            "SMS_SKILL_PYTHON": sys.executable,
+            # The interpreter under test (a matrix cell's), else the one running the tests;
+            # never one that an earlier run left in .runtime or .runtime-python.
+            "SMS_SKILL_PYTHON": TEST_PYTHON,
             "FAKE_ALIYUN_LOG": str(self.log),
             "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tE2eTestKey",
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "e2e-secret-value",

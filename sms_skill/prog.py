@@ -1,0 +1,19 @@
+"""The name of the program the user ran, for usage lines, help examples and next-step hints."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def name() -> str:
+    """``SMS_SKILL_PROG`` (the shim sets it to the path it was run as), else
+    ``python -m sms_skill`` or the installed ``sms-skill`` script, by how Python was started."""
+    given = os.environ.get("SMS_SKILL_PROG", "").strip()
+    if given:
+        return given
+    started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if started in ("__main__.py", "-m", "-c", ""):
+        return "python -m sms_skill"
+    return "sms-skill"
+
