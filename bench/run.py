@@ -46,11 +46,15 @@ class World:
                                      "/usr/bin", "/bin"]),
             "HOME": str(self.home), "LANG": "C.UTF-8", "FAKE_ALIYUN_LOG": str(self.log),
             "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIbench", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s",
+            # The interpreter running the bench, behind the shim and for the floor alike.
+            "SMS_SKILL_PYTHON": sys.executable,
         }
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(SHIM), *args], env={**self.env, **env}, capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run([str(SHIM), *args], env={**self.env, **env},
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              check=False)
+        return checked(done)
 
     def mock(self, *records: dict) -> None:
         scenarios.write_mocks(self.home / "mocks.json", list(records))
@@ -64,12 +68,24 @@ class World:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class RunFailed(Exception):
+    """A measured command failed: its timing would describe an error path, not the tool."""
+
+
+def checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    if done.returncode != 0:
+        err = done.stderr if isinstance(done.stderr, str) else (done.stderr or b"").decode()
+        first = (err.strip().splitlines() or ["(no stderr)"])[-1]
+        raise RunFailed(f"`{' '.join(map(str, done.args))}` exited {done.returncode}: {first}")
+    return done
+
+
 def median_ms(argv: list[str], env: dict, runs: int = 21) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, env=env, capture_output=True, check=False,
-                       stdin=subprocess.DEVNULL)
+        checked(subprocess.run(argv, env=env, capture_output=True, check=False,
+                               stdin=subprocess.DEVNULL))
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -88,9 +104,7 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
 def startup() -> None:
     world = World()
     try:
-        world.run("--help")  # lets the shim remember its interpreter
-        remembered = (ROOT / ".runtime-python")
-        python = remembered.read_text().strip() if remembered.exists() else sys.executable
+        python = sys.executable
         floor = median_ms([python, "-c", "pass"], world.env)
         rows = [["python -c pass (floor)", f"{floor:.1f}", "-"]]
         for label, args in [("send_sms.sh --help", ["--help"]),
@@ -143,7 +157,7 @@ def bulk(recipients: int = 100_000, delay_ms: int = 50) -> None:
             done = world.run("send", "--phone-file", str(source), "-s", "AliyunDemo",
                              "-t", "SMS_123456", "--parallel", str(parallel))
             wall = time.perf_counter() - start
-            sent = json.loads(done.stdout)["recipients"]["sent"] if done.returncode == 0 else 0
+            sent = json.loads(done.stdout)["recipients"]["sent"]
             ideal = calls * delay_ms / 1000 / parallel
             rows.append([parallel, calls, sent, f"{wall:.2f}", f"{ideal:.2f}",
                          f"{wall / ideal:.1f}x"])
@@ -156,7 +170,9 @@ def bulk(recipients: int = 100_000, delay_ms: int = 50) -> None:
 def peak_rss_mb(argv: list[str], env: dict) -> float:
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RunFailed(f"`{' '.join(argv)}` exited {os.waitstatus_to_exitcode(status)}")
     return usage.ru_maxrss / 1024
 
 
@@ -195,5 +211,8 @@ SECTIONS = {"startup": startup, "processes": processes, "bulk": bulk, "memory": 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(SECTIONS)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    for name in chosen:
-        SECTIONS[name]()
+    try:
+        for name in chosen:
+            SECTIONS[name]()
+    except RunFailed as exc:
+        sys.exit(f"bench: {exc}; no figures reported for it: fix the run first.")

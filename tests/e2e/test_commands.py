@@ -502,11 +502,11 @@ def test_query_status_wait_until_failed_exit_1(world):
 def test_query_status_wait_still_in_flight_at_timeout_exit_5(world):
     world.mock(details(1, times=0))
     result = world.run("query-status", "-p", PHONE, "--biz-id", "1^0", "--wait",
-                       "--timeout", "2", **POLL)
+                       "--timeout", "5", **POLL)
     assert result.code == 5
     assert result.stdout == ""
     line = error_line(result.stderr)
-    assert "after 2 s" in line and "do not resend" in line
+    assert "after 5 s" in line and "do not resend" in line
     assert len(action_calls(world, "query-send-details")) >= 2
     assert_call(world, "query-send-details", count=len(action_calls(world, "query-send-details")))
     assert_ai_mode_wrapped(world)
