@@ -74,12 +74,16 @@ def _cell(session: nox.Session, python: str | None, pins: list[str], *,
     session.run(uv, "pip", "install", "--quiet", "--no-deps", "--python", cell_python,
                 str(ROOT), external=True)
     shim_python = _real_executable(python) if system_site else cell_python
-    session.run(cell_python, "-c", "import sys, importlib.metadata as m; print("
-                "'cell: Python %d.%d.%d' % sys.version_info[:3], 'click', m.version('click'), "
-                "'jmespath', m.version('jmespath'))", external=True)
-    session.run(cell_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-                *SUITES, *session.posargs, external=True,
-                env={"SMS_SKILL_TEST_PYTHON": shim_python, "PYTHONDONTWRITEBYTECODE": "1"})
+    versions = subprocess.run(
+        [shim_python, "-c", "import sys, importlib.metadata as m; print('Python %d.%d.%d' % "
+         "sys.version_info[:3], 'click', m.version('click'), 'jmespath', m.version('jmespath'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    session.log(f"cell {session.name}: {versions}; behind the shim: {shim_python}")
+    # -p no:benchmark: a stock interpreter's own pytest plugins stay out of the run.
+    session.run(cell_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                "no:benchmark", "-n", "2", *SUITES, *session.posargs, external=True,
+                env={"SMS_SKILL_TEST_PYTHON": shim_python, "PYTHONDONTWRITEBYTECODE": "1",
+                     "PYTEST_ADDOPTS": None})
 
 
 @nox.session(name="stock")

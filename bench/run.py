@@ -80,13 +80,16 @@ def checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
-def median_ms(argv: list[str], env: dict, runs: int = 21) -> float:
+def median_ms(argv: list[str], env: dict, runs: int = 21, expect: str = "") -> float:
+    """Median wall time of ``argv``; every run must exit 0 and print ``expect`` on stdout."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        checked(subprocess.run(argv, env=env, capture_output=True, check=False,
-                               stdin=subprocess.DEVNULL))
+        done = checked(subprocess.run(argv, env=env, capture_output=True, text=True,
+                                      check=False, stdin=subprocess.DEVNULL))
         times.append((time.perf_counter() - start) * 1000)
+        if expect not in done.stdout:
+            raise RunFailed(f"`{' '.join(argv)}` exited 0 without printing {expect!r}")
     return statistics.median(times)
 
 
@@ -107,11 +110,12 @@ def startup() -> None:
         python = sys.executable
         floor = median_ms([python, "-c", "pass"], world.env)
         rows = [["python -c pass (floor)", f"{floor:.1f}", "-"]]
-        for label, args in [("send_sms.sh --help", ["--help"]),
-                            ("send_sms.sh --dry-run send", ["--dry-run", *SEND]),
-                            ("send_sms.sh explain CODE", ["explain", "DELIVERED"])]:
-            ms = median_ms([str(SHIM), *args], world.env)
-            rows.append([label, f"{ms:.1f}", f"+{ms - floor:.1f}"])
+        for label, args, expect in [
+                ("send_sms.sh --help", ["--help"], "Usage:"),
+                ("send_sms.sh --dry-run send", ["--dry-run", *SEND], "aliyun dysmsapi send-sms"),
+                ("send_sms.sh explain CODE", ["explain", "DELIVERED"], '"Code": "DELIVERED"')]:
+            ms = median_ms([str(SHIM), *args], world.env, expect=expect)
+            rows.append([label, f"{ms:.1f}", f"{ms - floor:+.1f}"])
         table(f"Start-up, median of 21 runs (interpreter {python})",
               ["command", "ms", "over floor"], rows)
     finally:
@@ -210,6 +214,8 @@ SECTIONS = {"startup": startup, "processes": processes, "bulk": bulk, "memory": 
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(SECTIONS)
+    if any(name not in SECTIONS for name in chosen):
+        sys.exit(f"usage: bench/run.py [{'|'.join(SECTIONS)} ...]")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     try:
         for name in chosen:

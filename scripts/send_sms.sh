@@ -31,15 +31,30 @@ fail() {
   exit 3
 }
 
+# is_python PATH: an executable named like a Python interpreter. Costs no process: the
+# version and the dependencies are checked by sms_skill/__main__.py, which names the source.
+is_python() {
+  case "${1##*/}" in python*) ;; *) return 1 ;; esac
+  [ -f "$1" ] && [ -x "$1" ] || command -v "$1" >/dev/null 2>&1
+}
+
 if [ -n "${SMS_SKILL_PYTHON:-}" ]; then
-  # Version and dependencies are checked by sms_skill/__main__.py, which names this variable.
-  command -v "$SMS_SKILL_PYTHON" >/dev/null 2>&1 ||
-    fail "SMS_SKILL_PYTHON=$SMS_SKILL_PYTHON is not an executable; point it at python3 (3.9 or newer) or unset it."
+  is_python "$SMS_SKILL_PYTHON" ||
+    fail "SMS_SKILL_PYTHON=$SMS_SKILL_PYTHON is not a Python interpreter; point it at python3 (3.9 or newer) or unset it."
   exec "$SMS_SKILL_PYTHON" -m sms_skill "$@"
 fi
 
 if [ -x "$runtime/bin/python" ]; then
   exec "$runtime/bin/python" -m sms_skill "$@"
+fi
+if [ -e "$runtime" ]; then
+  # Its Python is gone (e.g. a version manager removed the base interpreter): rebuild it.
+  echo "$0: the private environment $runtime no longer runs; rebuilding it." >&2
+  if ! stale="$(mktemp -d "$skill_dir/.runtime.stale.XXXXXX" 2>/dev/null)" ||
+     ! mv -T "$runtime" "$stale/runtime" 2>/dev/null; then
+    fail "cannot replace $runtime; delete it and run again."
+  fi
+  rm -rf "$stale"
 fi
 
 found="$(command -v python3 || true)"
@@ -47,7 +62,7 @@ found="$(command -v python3 || true)"
 
 if [ -f "$remembered" ]; then
   { read -r was_found && read -r python; } < "$remembered" || python=""
-  if [ "${was_found:-}" = "$found" ] && [ -n "$python" ] && [ -x "$python" ]; then
+  if [ "${was_found:-}" = "$found" ] && [ -n "$python" ] && is_python "$python"; then
     exec "$python" -m sms_skill "$@"
   fi
 fi
@@ -68,10 +83,10 @@ if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 9 ]; }; then
   fail "python3 on PATH ($found) is Python $version; 3.9 or newer is required: install it, or set SMS_SKILL_PYTHON to one."
 fi
 
-if [ "$deps" = yes ] && [ -x "$real" ]; then
+if [ "$deps" = yes ] && is_python "$real"; then
   # Written whole then renamed: runs starting together never read half a file.
   if tmp="$(mktemp "$remembered.XXXXXX" 2>/dev/null)"; then
-    { printf '%s\n%s\n' "$found" "$real" > "$tmp" && mv -f "$tmp" "$remembered"; } 2>/dev/null ||
+    { printf '%s\n%s\n' "$found" "$real" > "$tmp" && mv -fT "$tmp" "$remembered"; } 2>/dev/null ||
       rm -f "$tmp"
   fi
   exec "$real" -m sms_skill "$@"
@@ -80,7 +95,7 @@ fi
 # First run on this machine: a private environment with the two dependencies, built in a
 # temporary folder and moved into place, so that runs starting together do not collide.
 echo "$0: first run: creating a private Python environment in $runtime (once; needs the package registry)..." >&2
-building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX")" ||
+building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX" 2>/dev/null)" ||
   fail "cannot write to $skill_dir; make it writable, or set SMS_SKILL_PYTHON to a python3 with ${requirements[*]}."
 trap 'rm -rf "$building"' EXIT
 if ! "$found" -m venv "$building" >&2 ||

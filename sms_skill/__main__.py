@@ -8,23 +8,28 @@ _WHICH = "SMS_SKILL_PYTHON=%s" % _CHOSEN if _CHOSEN else "this python (%s)" % sy
 _ENVIRONMENT = 3  # the exit code of an environment problem (sms_skill.errors)
 
 
-def _refuse(message):
-    sys.stderr.write("error: %s\n" % message)
+def _refuse(problem, fix_chosen, fix_found):
+    fix = fix_chosen if _CHOSEN else fix_found
+    sys.stderr.write("error: %s %s; %s.\n" % (_WHICH, problem, fix))
     sys.exit(_ENVIRONMENT)
 
 
 if sys.version_info < (3, 9):
-    _refuse("%s is Python %d.%d; 3.9 or newer is required: point SMS_SKILL_PYTHON "
-            "at a newer python3, or unset it." % ((_WHICH,) + tuple(sys.version_info[:2])))
+    _refuse("is Python %d.%d; 3.9 or newer is required" % tuple(sys.version_info[:2]),
+            "point SMS_SKILL_PYTHON at a newer python3, or unset it",
+            "install Python 3.9 or newer as python3, or set SMS_SKILL_PYTHON to one")
 
+_INSTALL = "install click>=8.1 and jmespath>=1.0 for it"
 try:
+    if _CHOSEN:  # the shim probed any other interpreter for both; jmespath loads lazily
+        import importlib.util
+
+        if importlib.util.find_spec("jmespath") is None:
+            raise ImportError("No module named 'jmespath'")
     from sms_skill.cli import main
-except ImportError as exc:  # click or jmespath missing for this interpreter
-    if _CHOSEN:
-        hint = "install click>=8.1 and jmespath>=1.0 for it, or unset it"
-    else:
-        hint = ("install click>=8.1 and jmespath>=1.0 for it, or remove the skill folder's "
-                ".runtime-python file so that the shim looks for a suitable python3 again")
-    _refuse("%s cannot run the skill (%s); %s." % (_WHICH, exc, hint))
+except ImportError as exc:
+    _refuse("cannot run the skill (%s)" % exc, _INSTALL + ", or unset it",
+            _INSTALL + ", or remove the skill folder's .runtime-python file so that the shim "
+            "looks for a suitable python3 again")
 
 main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 
@@ -11,7 +12,11 @@ def name() -> str:
     ``python -m sms_skill`` or the installed ``sms-skill`` script, by how Python was started."""
     given = os.environ.get("SMS_SKILL_PROG", "").strip()
     if given:
-        return given
+        if re.fullmatch(r"[\w@%+=:,./-]+", given):
+            return given
+        import shlex
+
+        return shlex.quote(given)
     started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if started in ("__main__.py", "-m", "-c", ""):
         return "python -m sms_skill"

@@ -23,4 +23,4 @@ def test_an_old_python_gets_one_line_naming_it(version):
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr == (f"error: SMS_SKILL_PYTHON={python} is Python {version}; 3.9 or newer "
-                           "is required: point SMS_SKILL_PYTHON at a newer python3, or unset it.\n")
+                           "is required; point SMS_SKILL_PYTHON at a newer python3, or unset it.\n")

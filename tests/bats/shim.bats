@@ -234,7 +234,7 @@ fake_python() {
   assert_failure 3
   [ -z "$output" ]
   [ "${#stderr_lines[@]}" -eq 1 ]
-  [[ "$stderr" == "error: SMS_SKILL_PYTHON=/nonexistent/python is not an executable;"* ]]
+  [[ "$stderr" == "error: SMS_SKILL_PYTHON=/nonexistent/python is not a Python interpreter;"* ]]
 }
 
 @test "an SMS_SKILL_PYTHON without click is named, with what to do" {
@@ -271,4 +271,39 @@ fake_python() {
   PATH="$BATS_TEST_TMPDIR/other:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --help
   assert_failure 99
   [ "$(sed -n 1p "$skill/.runtime-python")" = "$BATS_TEST_TMPDIR/other/python3" ]
+}
+
+@test "an SMS_SKILL_PYTHON that is not a Python is refused, not run" {
+  SMS_SKILL_PYTHON=/bin/true run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_failure 3
+  [ -z "$output" ]
+  [[ "$stderr" == "error: SMS_SKILL_PYTHON=/bin/true is not a Python interpreter;"* ]]
+}
+
+@test "an SMS_SKILL_PYTHON with click but not jmespath is named before any command runs" {
+  local bare="$BATS_TEST_TMPDIR/bare" only_click="$BATS_TEST_TMPDIR/only-click"
+  python3 -m venv --without-pip "$bare"
+  mkdir -p "$only_click"
+  cp -R "$(python3 -c 'import click, os; print(os.path.dirname(click.__file__))')" "$only_click/"
+  PYTHONPATH="$only_click" SMS_SKILL_PYTHON="$bare/bin/python" run --separate-stderr \
+    "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_failure 3
+  [ -z "$output" ]
+  [[ "$stderr" == *"SMS_SKILL_PYTHON=$bare/bin/python cannot run the skill (No module named 'jmespath')"* ]]
+}
+
+@test "a .runtime whose Python is gone is rebuilt, not run" {
+  skill_copy
+  unset SMS_SKILL_PYTHON
+  local bare="$BATS_TEST_TMPDIR/bare"
+  python3 -m venv --without-pip "$bare"
+  mkdir -p "$skill/.runtime/bin"
+  ln -s "$BATS_TEST_TMPDIR/removed/python3" "$skill/.runtime/bin/python"
+  PATH="$bare/bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
+  [[ "$stderr" == *"no longer runs; rebuilding it"* ]]
+  [ -x "$skill/.runtime/bin/python" ]
+  run ls -d "$skill"/.runtime.stale.* "$skill"/.runtime.build.*
+  assert_failure
 }

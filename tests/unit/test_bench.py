@@ -26,3 +26,8 @@ def test_a_failing_command_has_no_memory_figure():
 
 def test_a_passing_command_is_timed():
     assert bench.median_ms(["true"], dict(os.environ), runs=3) > 0
+
+
+def test_a_command_that_prints_nothing_is_not_timed():
+    with pytest.raises(bench.RunFailed, match="without printing 'Usage:'"):
+        bench.median_ms(["true"], dict(os.environ), runs=3, expect="Usage:")
