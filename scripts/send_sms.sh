@@ -5,6 +5,21 @@
 # signals reach the program that switches AI mode off. On a machine whose python3 lacks
 # click or jmespath it creates a private virtual environment in <skill>/.runtime once.
 set -euo pipefail
+# A signal before Python starts: the program's one-line message and exit code (exec resets
+# these traps, and Python installs its own handlers first thing).
+early_exit() {
+  echo "error: interrupted by $1 before the program started; nothing was called or sent." >&2
+  exit "$2"
+}
+trap 'early_exit SIGINT 130' INT
+trap 'early_exit SIGTERM 143' TERM
+trap 'early_exit SIGHUP 129' HUP
+# Python starts with these signals blocked (GNU env >= 9.1) and unblocks them once its
+# handlers are in place: one arriving while the interpreter starts is held, not a traceback.
+start=()
+if env --block-signal=INT true 2>/dev/null; then
+  start=(env "--block-signal=INT,TERM,HUP")
+fi
 
 source_path="${BASH_SOURCE[0]}"
 while [ -L "$source_path" ]; do
@@ -21,14 +36,14 @@ export SMS_SKILL_PROG="${SMS_SKILL_PROG:-send_sms.sh}"
 remembered="$skill_dir/.runtime-python"
 
 if [ -x "$runtime/bin/python" ]; then
-  exec "$runtime/bin/python" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"
 fi
 # The real interpreter found on an earlier run: no version-manager shim (pyenv adds ~50 ms)
 # and no second interpreter start to probe for click on every run.
 if [ -z "${SMS_SKILL_PYTHON:-}" ] && [ -f "$remembered" ]; then
   read -r python < "$remembered" || python=""
   if [ -n "$python" ] && [ -x "$python" ]; then
-    exec "$python" -m sms_skill "$@"
+    exec ${start[@]+"${start[@]}"} "$python" -m sms_skill "$@"
   fi
 fi
 
@@ -40,7 +55,7 @@ fi
 if real="$("$python" -c 'import os, sys, click, jmespath; print(os.path.abspath(sys.executable))' 2>/dev/null)" &&
    [ -x "$real" ]; then
   [ -n "${SMS_SKILL_PYTHON:-}" ] || printf '%s\n' "$real" > "$remembered" 2>/dev/null || true
-  exec "$real" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$real" -m sms_skill "$@"
 fi
 
 # First run on this machine: a private environment with the two dependencies, built in a
@@ -58,4 +73,4 @@ mv -T "$building" "$runtime" 2>/dev/null || true
 trap - EXIT
 rm -rf "$building"
 echo "send_sms.sh: environment ready; later runs use it directly." >&2
-exec "$runtime/bin/python" -m sms_skill "$@"
+exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"
