@@ -28,10 +28,11 @@ MIN_SECRET_LENGTH = 4
 
 _FIELD = (r"AccessKey(?:Id|Secret)|Signature|SecurityToken|StsToken|BearerToken|"
           r"access[_-]key[_-](?:id|secret)|security[_-]token|sts[_-]token|bearer[_-]token")
-# A field name (not the tail of a longer word such as SignatureMethod or
-# InvalidAccessKeySecret), an optional closing quote, then =, :, or a URL-encoded =.
+# A field name (not the tail of a longer word such as InvalidAccessKeySecret; the start of
+# SignatureMethod does not match either), an optional closing quote, then =, :, or a
+# URL-encoded =.
 _SHAPED = re.compile(
-    rf"(?i)(?<![A-Za-z0-9_])((?:{_FIELD})\"?\s*(?:=|:|%3D)\s*\"?)"
+    rf"(?i)(?:(?<![A-Za-z0-9_])|(?<=%26))((?:{_FIELD})\"?\s*(?:=|:|%3D)\s*\"?)"
     r"((?:%(?!26|22|2C)[0-9A-Fa-f]{2}|[^\s\"'&,;{}%<>\[\]])+)")
 _URL_QUERY = re.compile(r"(https?://[^\s\"?]+)\?[^\s\"]*")
 _STRING_TO_SIGN = re.compile(r"(string to sign is:)\S+")
