@@ -63,8 +63,8 @@ def _record(client: Client, journal, send_id: int, outcome: str, biz_id: str | N
     try:
         journal.finish(send_id, outcome, biz_id, code)
     except StorageProblem as exc:
-        said = f"it was accepted (BizId {biz_id})" if outcome == "ok" else f"its outcome " \
-               f"is {outcome}"
+        said = (f"the send was accepted (BizId {biz_id})" if outcome == "ok"
+                else f"the send's outcome is {outcome}")
         client.report(f"warning: {said}, but the journal could not record it ({exc.message} "
                       f"{exc.hint}); `history` will list it as unknown.")
     finally:
