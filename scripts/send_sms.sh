@@ -17,9 +17,9 @@ trap 'early_exit SIGHUP 129' HUP
 # Python starts with these signals blocked (GNU env >= 9.1) and unblocks them once its
 # handlers are in place: one arriving while the interpreter starts is held, not a traceback.
 start=()
-if env --block-signal=INT true 2>/dev/null; then
-  start=(env "--block-signal=INT,TERM,HUP")
-fi
+case "${OSTYPE:-}" in
+  linux*) if env --block-signal=INT true 2>/dev/null; then start=(env "--block-signal=INT,TERM,HUP"); fi ;;
+esac
 
 source_path="${BASH_SOURCE[0]}"
 while [ -L "$source_path" ]; do

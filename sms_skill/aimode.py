@@ -81,6 +81,10 @@ class AiModeSession:
         happens even when the registry cannot be written (a full or read-only disk)."""
         if not self.active:
             return
+        with lifecycle.signals_deferred():  # from here to the switch-off, nothing cuts in
+            self._stop()
+
+    def _stop(self) -> None:
         self.active = False
         try:
             with self._locked():
