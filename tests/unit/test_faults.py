@@ -151,6 +151,13 @@ def _data_home_is_a_file(home: Path, monkeypatch) -> str:
     return "not-a-folder"
 
 
+def _cache_home_is_a_file(home: Path, monkeypatch) -> str:
+    target = home / "not-a-cache-folder"
+    target.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(target))
+    return "not-a-cache-folder"
+
+
 def _home_unset(home: Path, monkeypatch) -> str:
     monkeypatch.delenv("HOME")
     return "HOME"
@@ -161,7 +168,8 @@ def _home_relative(home: Path, monkeypatch) -> str:
     return "HOME"
 
 
-STORAGE_FAULTS = [_garbage_journal, _data_home_is_a_file, _home_unset, _home_relative]
+STORAGE_FAULTS = [_garbage_journal, _data_home_is_a_file, _cache_home_is_a_file, _home_unset,
+                  _home_relative]
 
 
 @pytest.mark.parametrize("fault", STORAGE_FAULTS, ids=[f.__name__[1:] for f in STORAGE_FAULTS])
@@ -199,6 +207,14 @@ def test_a_read_only_data_folder_is_exit_3(fp, prechecked, invoke, monkeypatch, 
     assert result.code == 3
     line = one_error_line(result.stderr)
     assert "Read-only file system" in line and "XDG_DATA_HOME" in line
+    assert list(fp.calls) == []
+
+
+def test_a_home_that_is_not_writable_is_exit_3(fp, aliyun_path, invoke, monkeypatch, tmpfs):
+    monkeypatch.setenv("HOME", str(tmpfs("read-only-home", readonly=True)))
+    result = invoke(*SEND_ARGS)
+    assert result.code == 3
+    assert "Read-only file system" in one_error_line(result.stderr)
     assert list(fp.calls) == []
 
 
