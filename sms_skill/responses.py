@@ -53,7 +53,7 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
                                  status_hint(recipient))
         raise ApiFailure(message, "check the network and retry.")
     if done.truncated:
-        message = f"{label}: aliyun {done.problem};"
+        message = f"{label}: the answer was cut off ({done.problem});"
         if is_send:
             raise OutcomeUnknown(message + " the outcome is unknown.", status_hint(recipient))
         raise ApiFailure(message, "retry; if it happens again, run `precheck`.")
