@@ -31,6 +31,7 @@ from sms_skill.errors import (
     InputError,
     OutcomeUnknown,
     SkillError,
+    StorageProblem,
 )
 from sms_skill.recipients import BadRow, Row, describe, params_json
 
@@ -283,10 +284,17 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
                 stop.set()  # the next chunk would fail the same way
-            store.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, finished=? "
-                          "WHERE campaign_id=? AND seq=?",
-                          (state, biz_id, code, message, time.time(), campaign_id,
-                           chunk["seq"]))
+            try:
+                store.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, "
+                              "finished=? WHERE campaign_id=? AND seq=?",
+                              (state, biz_id, code, message, time.time(), campaign_id,
+                               chunk["seq"]))
+            except StorageProblem as exc:  # what the service said must not be lost
+                stop.set()
+                client.report(f"warning: chunk {chunk['seq']} was {state} (BizId {biz_id}), "
+                              f"but the journal could not record it ({exc}); it stays in "
+                              "flight for `campaign reconcile`.")
+                raise
             on_chunk({**chunk, "state": state, "code": code}, next(finished), len(todo))
             return
 

@@ -302,3 +302,20 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
         assert secret not in outputs, secret
         for path in written:
             assert secret.encode() not in path.read_bytes(), (secret, path)
+
+
+def test_a_campaign_chunk_accepted_as_the_disk_fills_keeps_its_biz_id_on_stderr(world, tmpfs,
+                                                                                tmp_path):
+    data = tmpfs("data", "512k")
+    phones = tmp_path / "phones.txt"
+    phones.write_text(f"{PHONE}\n13900139000\n")
+    world.mock(scenarios.send_ok(delay_ms=1500))
+    proc = world.start("send", "--phone-file", str(phones), "-s", "AliyunDemo", "-t",
+                       "SMS_123456", "-tp", '{"code":"1"}', XDG_DATA_HOME=str(data))
+    world.wait_for_call("send-sms")
+    fill(data)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 5, err  # in flight: `campaign reconcile` settles it
+    assert "900619746936498440^0" in err and "could not record" in err
+    assert "campaign reconcile" in error_line(err)
+    assert_ai_mode_wrapped(world)
