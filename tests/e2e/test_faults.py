@@ -262,6 +262,8 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
            "XDG_CACHE_HOME": str(cache)}
     said = " ".join(f"{name}: {value}" for name, value in zip(
         ["AccessKeyId", "secret", "SecurityToken", "profile", "profile secret"], secrets))
+    # Not known values: only their shape gives them away.
+    shaped = "Signature=c2lnbmF0dXJlZTJl AccessKeyId: LTAI5tNotInAnyProfile"
     url = (f"https://dysmsapi.aliyuncs.com/?AccessKeyId={secrets[0]}&Action=SendSms"
            f"&SecurityToken={token}&Signature=c2lnbmF0dXJlZTJl")
     world.mock(
@@ -272,7 +274,7 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
         scenarios.mock_record("dysmsapi send-batch-sms *", exit_code=1, stderr=scenarios.error_text(
             f'Post "{url}": context deadline exceeded {said}')),
         scenarios.mock_record("dysmsapi query-send-details *", stdout=scenarios.json_response(
-            {"Code": "OK", "Message": said, "RequestId": "R", "TotalCount": 0,
+            {"Code": "OK", "Message": f"{said} {shaped}", "RequestId": "R", "TotalCount": 0,
              "SmsSendDetailDTOs": {"SmsSendDetailDTO": []}})),
     )
     csv = tmp_path / "batch.csv"
@@ -298,7 +300,7 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
                if p.is_file() and not any(p == o or o in p.parents for o in aliyun_own)]
     assert any(p.name == "journal.sqlite3" for p in written)
     assert any(p.name == "precheck.json" for p in written)
-    for secret in secrets + ["c2lnbmF0dXJlZTJl"]:
+    for secret in secrets + ["c2lnbmF0dXJlZTJl", "LTAI5tNotInAnyProfile"]:
         assert secret not in outputs, secret
         for path in written:
             assert secret.encode() not in path.read_bytes(), (secret, path)
