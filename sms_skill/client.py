@@ -135,7 +135,7 @@ class Client:
         from sms_skill import paths
 
         cache = paths.cache_dir_if_present()
-        if cache is None or not (cache / "ai-mode-runs.json").exists():
+        if cache is None:
             return
         from sms_skill.aimode import AiModeSession
 
