@@ -206,27 +206,28 @@ def test_a_full_journal_disk_before_a_send_is_exit_3_and_nothing_is_called(world
     assert world.calls() == [] and world.ai_mode() == {}
 
 
-def test_a_journal_disk_that_fills_during_the_send_still_gives_the_biz_id(world, tmpfs):
-    data = tmpfs("data", "512k")
+def send_while_the_disk_fills(world, tmpfs, variable: str) -> Result:
+    """A send whose folder (``variable``) fills up while aliyun is answering it."""
+    folder = tmpfs(variable.lower(), "512k")
     world.mock(scenarios.send_ok(delay_ms=1500))
-    proc = world.start(*SEND, XDG_DATA_HOME=str(data))
+    proc = world.start(*SEND, **{variable: str(folder)})
     world.wait_for_call("send-sms")
-    fill(data)
+    fill(folder)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert Result(0, out, err).json()["BizId"] == "900619746936498440^0"
-    assert "900619746936498440^0" in err and "could not record" in err
+    return Result(proc.returncode, out, err)
+
+
+def test_a_journal_disk_that_fills_during_the_send_still_gives_the_biz_id(world, tmpfs):
+    result = send_while_the_disk_fills(world, tmpfs, "XDG_DATA_HOME")
+    assert result.code == 0, result.stderr
+    assert result.json()["BizId"] == "900619746936498440^0"
+    assert "900619746936498440^0" in result.stderr and "could not record" in result.stderr
     assert_ai_mode_wrapped(world)
 
 
 def test_a_cache_disk_that_fills_during_the_send_still_switches_ai_mode_off(world, tmpfs):
-    cache = tmpfs("cache", "256k")
-    world.mock(scenarios.send_ok(delay_ms=1500))
-    proc = world.start(*SEND, XDG_CACHE_HOME=str(cache))
-    world.wait_for_call("send-sms")
-    fill(cache)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    result = send_while_the_disk_fills(world, tmpfs, "XDG_CACHE_HOME")
+    assert result.code == 0, result.stderr
     assert_ai_mode_wrapped(world)
 
 
