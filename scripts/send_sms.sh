@@ -10,6 +10,21 @@
 #   4. `python3` on PATH, if it is 3.9+ with click and jmespath (then remembered as in 3);
 #      if it is 3.9+ without them, a private environment is built in .runtime once.
 set -euo pipefail
+# A signal before Python starts: the program's one-line message and exit code (exec resets
+# these traps, and Python installs its own handlers first thing).
+early_exit() {
+  echo "error: interrupted by $1 before the program started; nothing was called or sent." >&2
+  exit "$2"
+}
+trap 'early_exit SIGINT 130' INT
+trap 'early_exit SIGTERM 143' TERM
+trap 'early_exit SIGHUP 129' HUP
+# Python starts with these signals blocked (GNU env >= 9.1) and unblocks them once its
+# handlers are in place: one arriving while the interpreter starts is held, not a traceback.
+start=()
+case "${OSTYPE:-}" in
+  linux*) if env --block-signal=INT true 2>/dev/null; then start=(env "--block-signal=INT,TERM,HUP"); fi ;;
+esac
 
 source_path="${BASH_SOURCE[0]}"
 while [ -L "$source_path" ]; do
@@ -41,11 +56,11 @@ is_python() {
 if [ -n "${SMS_SKILL_PYTHON:-}" ]; then
   is_python "$SMS_SKILL_PYTHON" ||
     fail "SMS_SKILL_PYTHON=$SMS_SKILL_PYTHON is not a Python interpreter; point it at python3 (3.9 or newer) or unset it."
-  exec "$SMS_SKILL_PYTHON" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$SMS_SKILL_PYTHON" -m sms_skill "$@"
 fi
 
 if [ -x "$runtime/bin/python" ]; then
-  exec "$runtime/bin/python" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"
 fi
 if [ -e "$runtime" ]; then
   # Its Python is gone (e.g. a version manager removed the base interpreter): rebuild it.
@@ -63,7 +78,7 @@ found="$(command -v python3 || true)"
 if [ -f "$remembered" ]; then
   { read -r was_found && read -r python; } < "$remembered" || python=""
   if [ "${was_found:-}" = "$found" ] && [ -n "$python" ] && is_python "$python"; then
-    exec "$python" -m sms_skill "$@"
+    exec ${start[@]+"${start[@]}"} "$python" -m sms_skill "$@"
   fi
 fi
 
@@ -89,7 +104,7 @@ if [ "$deps" = yes ] && is_python "$real"; then
     { printf '%s\n%s\n' "$found" "$real" > "$tmp" && mv -fT "$tmp" "$remembered"; } 2>/dev/null ||
       rm -f "$tmp"
   fi
-  exec "$real" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$real" -m sms_skill "$@"
 fi
 
 # First run on this machine: a private environment with the two dependencies, built in a
@@ -107,4 +122,4 @@ mv -T "$building" "$runtime" 2>/dev/null || true
 trap - EXIT
 rm -rf "$building"
 echo "$0: environment ready; later runs use it directly." >&2
-exec "$runtime/bin/python" -m sms_skill "$@"
+exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"

@@ -19,8 +19,13 @@ if sys.version_info < (3, 9):
             "point SMS_SKILL_PYTHON at a newer python3, or unset it",
             "install Python 3.9 or newer as python3, or set SMS_SKILL_PYTHON to one")
 
+# Signals first: a Ctrl-C while the CLI is still being imported must end in the one-line
+# message and exit 130, not in a traceback.
+from sms_skill.lifecycle import Interrupted, install_signal_handlers, quiet_exit  # noqa: E402
+
 _INSTALL = "install click>=8.1 and jmespath>=1.0 for it"
 try:
+    install_signal_handlers()
     if _CHOSEN:  # the shim probed any other interpreter for both; jmespath loads lazily
         import importlib.util
 
@@ -31,5 +36,7 @@ except ImportError as exc:
     _refuse("cannot run the skill (%s)" % exc, _INSTALL + ", or unset it",
             _INSTALL + ", or remove the skill folder's .runtime-python file so that the shim "
             "looks for a suitable python3 again")
+except (Interrupted, KeyboardInterrupt) as exc:
+    quiet_exit(exc)
 
 main()

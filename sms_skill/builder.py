@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -56,8 +57,13 @@ def kebab(name: str) -> str:
 
 
 def default_region(environ: Mapping[str, str] = os.environ) -> str:
-    """``$ALIBABA_CLOUD_REGION_ID`` when set, else ``cn-hangzhou``."""
-    return environ.get("ALIBABA_CLOUD_REGION_ID") or DEFAULT_REGION
+    """``$ALIBABA_CLOUD_REGION_ID`` when set (checked like ``-r``), else ``cn-hangzhou``."""
+    value = environ.get("ALIBABA_CLOUD_REGION_ID")
+    if not value:
+        return DEFAULT_REGION
+    from sms_skill.validation import region
+
+    return region(value, "ALIBABA_CLOUD_REGION_ID")
 
 
 class Target(NamedTuple):
@@ -67,25 +73,72 @@ class Target(NamedTuple):
     profile: str | None = None
 
 
-def _flag_value(value: object) -> str:
+def target(region: str | None = None, profile: str | None = None) -> Target:
+    """A checked Target: the region (else the default) and the profile, as given."""
+    from sms_skill import validation
+
+    if profile is not None:
+        validation.not_an_option(validation.utf8_text(profile, "--profile"), "--profile")
+    return Target(validation.region(region) if region else default_region(), profile)
+
+
+def _flag_value(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    if text.startswith("-"):
+        from sms_skill.validation import not_an_option
+
+        not_an_option(text, f"--{kebab(name)}")
+    return text
+
+
+#: Linux refuses a single argument longer than this (MAX_ARG_STRLEN, with its NUL).
+MAX_ARGUMENT_BYTES = 128 * 1024
+#: Room left for what the pre-check adds to the environment and for the exec overhead.
+_ARG_SLACK = 4096
+
+
+def check_os_limits(argv: list[str], environ: Mapping[str, str] = os.environ) -> None:
+    """InputError (exit 2) when the OS would refuse to start ``argv`` (E2BIG)."""
+    from sms_skill.errors import InputError
+
+    sizes = [len(os.fsencode(arg)) + 1 for arg in argv]
+    if sys.platform.startswith("linux"):
+        biggest = max(range(len(argv)), key=sizes.__getitem__)
+        if sizes[biggest] > MAX_ARGUMENT_BYTES:
+            option = argv[biggest - 1] if argv[biggest - 1].startswith("--") else "argument"
+            raise InputError(option, f"the value is {sizes[biggest] - 1} bytes; the OS passes "
+                                     f"at most {MAX_ARGUMENT_BYTES - 1} in one argument",
+                             "Send fewer recipients per call or shorter values.")
+    pointer = 8
+    total = sum(sizes) + len(argv) * pointer + sum(
+        len(os.fsencode(k)) + len(os.fsencode(v)) + 2 + pointer for k, v in environ.items())
+    try:
+        limit = os.sysconf("SC_ARG_MAX") - _ARG_SLACK
+    except (ValueError, OSError):
+        limit = 256 * 1024
+    if total > limit:
+        raise InputError("argument", f"the aliyun command would take {total} bytes with the "
+                                     f"environment; the OS allows {limit}",
+                         "Send fewer recipients per call or shorter values.")
 
 
 def product_command(action: str, params: Mapping[str, object], target: Target) -> list[str]:
     """The argv of one ``aliyun dysmsapi`` call; ``params`` uses the API's wire names.
 
-    Parameters whose value is None are left out.
+    Parameters whose value is None are left out. InputError (exit 2) for a value aliyun
+    would read as an option, or a command the OS could not start.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown dysmsapi action {action!r}")
     argv = [ALIYUN, PRODUCT, ACTIONS[action], "--api-version", API_VERSION]
     for name, value in params.items():
         if value is not None:
-            argv += [f"--{kebab(name)}", _flag_value(value)]
+            argv += [f"--{kebab(name)}", _flag_value(name, value)]
     argv += ["--user-agent", USER_AGENT, "--read-timeout", str(READ_TIMEOUT_SECONDS)]
     argv += ["--region", target.region]
     if target.profile:
         argv += ["--profile", target.profile]
+    check_os_limits(argv)
     return argv

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import database, prog
+from sms_skill import database, prog, tunables
 from sms_skill.errors import (
     ApiFailure,
     DuplicateSend,
@@ -31,6 +31,7 @@ from sms_skill.errors import (
     InputError,
     OutcomeUnknown,
     SkillError,
+    StorageProblem,
 )
 from sms_skill.recipients import BadRow, Row, describe, params_json
 
@@ -78,6 +79,7 @@ class Store:
         self.path = path or database.default_path()
         self._db = database.connect(self.path, SCHEMA)
         self._lock = threading.Lock()
+        self.prune(tunables.retention_cutoff())  # the documented retention
 
     def close(self) -> None:
         self._db.close()
@@ -92,6 +94,18 @@ class Store:
         """One statement, committed at once (autocommit) under the store's lock."""
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
+
+    def prune(self, before: float) -> int:
+        """Delete campaigns created before ``before`` (epoch seconds), with their rows and
+        chunks, unless a chunk is in flight; returns how many."""
+        with self.transaction() as db:
+            ids = [(cid,) for (cid,) in db.execute(
+                "SELECT id FROM campaigns WHERE created<? AND id NOT IN (SELECT campaign_id "
+                "FROM chunks WHERE state='in_flight')", (before,))]
+            db.executemany("DELETE FROM campaign_rows WHERE campaign_id=?", ids)
+            db.executemany("DELETE FROM chunks WHERE campaign_id=?", ids)
+            db.executemany("DELETE FROM campaigns WHERE id=?", ids)
+        return len(ids)
 
     def campaign(self, campaign_id: str) -> dict:
         rows = self._db.execute("SELECT * FROM campaigns WHERE id=?", (campaign_id,))
@@ -270,10 +284,17 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
                 stop.set()  # the next chunk would fail the same way
-            store.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, finished=? "
-                          "WHERE campaign_id=? AND seq=?",
-                          (state, biz_id, code, message, time.time(), campaign_id,
-                           chunk["seq"]))
+            try:
+                store.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, "
+                              "finished=? WHERE campaign_id=? AND seq=?",
+                              (state, biz_id, code, message, time.time(), campaign_id,
+                               chunk["seq"]))
+            except StorageProblem as exc:  # what the service said must not be lost
+                stop.set()
+                client.report(f"warning: chunk {chunk['seq']} was {state} (BizId {biz_id}), "
+                              f"but the journal could not record it ({exc}); it stays in "
+                              "flight for `campaign reconcile`.")
+                raise
             on_chunk({**chunk, "state": state, "code": code}, next(finished), len(todo))
             return
 
@@ -420,6 +441,7 @@ def start(client, *, kind: str, source: str, template_code: str,
                        template_code=template_code, sign_name=sign_name,
                        template_param=template_param, out_id=out_id,
                        skip_invalid=skip_invalid, force=force)
+        _check_commands(client, store, planned.campaign_id, option)
         on_plan(planned)
         if verify:
             _verify(client, store, planned.campaign_id, kind, sign_name, template_code, params)
@@ -450,10 +472,32 @@ def _verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | 
     try:
         verify.verify_send(client, sorted(signs), template_code, samples)
     except SkillError:
-        for table in ("campaign_rows", "chunks"):
-            store.execute(f"DELETE FROM {table} WHERE campaign_id=?", (campaign_id,))  # noqa: S608
-        store.execute("DELETE FROM campaigns WHERE id=?", (campaign_id,))
+        _discard(store, campaign_id)
         raise
+
+
+def _discard(store: Store, campaign_id: str) -> None:
+    """Forget a campaign refused before its first call."""
+    for table in ("campaign_rows", "chunks"):
+        store.execute(f"DELETE FROM {table} WHERE campaign_id=?", (campaign_id,))  # noqa: S608
+    store.execute("DELETE FROM campaigns WHERE id=?", (campaign_id,))
+
+
+def _check_commands(client, store: Store, campaign_id: str, option: str) -> None:
+    """Every chunk's aliyun command can start (within the OS limits, no value that aliyun
+    would read as an option): refused now, dry run included, not as a chunk stuck in
+    flight."""
+    campaign = store.campaign(campaign_id)
+    chunks = store.chunks(campaign_id)
+    for chunk in chunks:
+        action, params, _ = chunk_call(store, campaign, chunk)
+        try:
+            client.command(action, params)
+        except InputError as exc:
+            _discard(store, campaign_id)
+            raise InputError(option, f"chunk {chunk['seq'] + 1} of {len(chunks)}: "
+                                         f"{exc.message}; nothing was sent",
+                             exc.hint) from exc
 
 
 def dry_plan(client, store: Store, planned: Plan) -> dict:

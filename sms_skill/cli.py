@@ -12,7 +12,12 @@ import click
 
 from sms_skill import __version__, builder, prog, validation
 from sms_skill.errors import USAGE, InputError, SkillError
-from sms_skill.lifecycle import BROKEN_PIPE_EXIT, Interrupted, install_signal_handlers
+from sms_skill.lifecycle import (
+    BROKEN_PIPE_EXIT,
+    Interrupted,
+    ignore_signals,
+    install_signal_handlers,
+)
 from sms_skill.output import FORMATS
 
 PROG = prog.name()
@@ -146,8 +151,7 @@ def run_operation(rows: str | None = None, mask: str | None = None,
 
             settings = _settings(click.get_current_context())
             query = output.compile_query(settings.query)
-            target = builder.Target(settings.region or builder.default_region(),
-                                    settings.profile)
+            target = _checked(settings, options)
             with Client(target, dry_run=settings.dry_run) as client:
                 result = body(client, **options)
             if settings.dry_run:
@@ -162,6 +166,24 @@ def run_operation(rows: str | None = None, mask: str | None = None,
         return command
 
     return wrap
+
+
+def _checked(settings: Settings, options: dict) -> builder.Target:
+    """Settings and text options checked before any call (exit 2); the target of calls."""
+    from sms_skill import tunables
+
+    tunables.check_all()
+    for name, value in options.items():
+        if isinstance(value, str):
+            validation.utf8_text(value, "--" + name.replace("_", "-"))
+    return builder.target(settings.region, settings.profile)
+
+
+def _clean_up_dead_runs() -> None:
+    """For commands that call no aliyun of their own: AI mode a killed run left on."""
+    from sms_skill.client import Client
+
+    Client(builder.Target()).clean_up_dead_runs()
 
 
 def _ops():
@@ -561,8 +583,7 @@ def precheck():
     if settings.dry_run:
         raise InputError("--dry-run", "precheck only reads the local aliyun CLI; run it "
                                       "without --dry-run")
-    with Client(builder.Target(settings.region or builder.default_region(),
-                               settings.profile)) as client:
+    with Client(_checked(settings, {})) as client:
         result = client.run_precheck(fresh=True)
     _emit(output.render(asdict(result), settings.format, query, "steps"))
 
@@ -580,6 +601,7 @@ def explain(code):
     from sms_skill import output, references
 
     settings = _settings(click.get_current_context())
+    _clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
         raise InputError("CODE", f"{code} is not in references/sms-error-codes.md;",
@@ -616,6 +638,7 @@ def _store_command(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
+        _clean_up_dead_runs()
         store = campaigns.Store()
         try:
             result = body(store, **options)
@@ -681,21 +704,26 @@ def campaign_reconcile(client, campaign_id, min_age):
         store.close()
 
 
-@cli.command()
+@cli.group(cls=Group, invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
-def history(limit, no_mask):
+@click.pass_context
+def history(ctx, limit, no_mask):
     """The local journal of sends: when, to whom (masked), BizId, outcome.
 
     Every real send is recorded; the same send again within SMS_SKILL_DUPLICATE_WINDOW
     seconds (default 600) is refused with exit 6 unless --force. Outcome "unknown" means
     the call timed out or was cut off: check it with query-status before any resend.
+    Sends and campaigns are kept SMS_SKILL_RETENTION_DAYS days (default 90); `history
+    prune` forgets older ones now.
 
     \b
-    Example:
+    Examples:
       {prog} history --limit 5
+      {prog} history prune --older-than 30d
     """
-
+    if ctx.invoked_subcommand is not None:
+        return
     from sms_skill import output
     from sms_skill.database import local_time
     from sms_skill.journal import Journal
@@ -704,6 +732,8 @@ def history(limit, no_mask):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     int_range(limit, "--limit", 1, 100_000)
+    _checked(settings, {})
+    _clean_up_dead_runs()
     journal = Journal()
     try:
         entries = journal.entries(limit)
@@ -721,8 +751,34 @@ def history(limit, no_mask):
     _emit(output.render(rows, settings.format, query))
 
 
+@history.command("prune")
+@click.option("--older-than", required=True, metavar="AGE",
+              help="Forget sends and campaigns older than this: 30d, 12h, 90m, 3600s or "
+                   "2w (a bare number is days).")
+def history_prune(older_than):
+    """Forget sends and campaigns (with their phone numbers) older than --older-than.
+
+    Sends still in progress and campaigns with a chunk in flight are kept. A forgotten
+    send no longer blocks an identical one (exit 6).
+
+    \b
+    Example:
+      {prog} history prune --older-than 30d
+    """
+    from sms_skill import output, retention
+
+    settings = _settings(click.get_current_context())
+    query = output.compile_query(settings.query)
+    age = validation.duration(older_than, "--older-than")
+    _checked(settings, {})
+    _clean_up_dead_runs()
+    _emit(output.render(retention.prune_older_than(age), settings.format, query))
+
+
 def _fail(message: str, code: int) -> int:
-    click.echo(f"error: {message}", err=True)
+    from sms_skill.redaction import redact
+
+    click.echo(f"error: {validation.one_line(redact(message))}", err=True)
     return code
 
 
@@ -761,11 +817,15 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     install_signal_handlers()
-    code = run()
     try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = code or BROKEN_PIPE_EXIT
+        code = run()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = code or BROKEN_PIPE_EXIT
+    except Interrupted as exc:  # after run() had returned: its work is done
+        code = _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
+    ignore_signals()
     sys.exit(code)

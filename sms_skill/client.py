@@ -19,9 +19,6 @@ if TYPE_CHECKING:  # imported when the first real call is made: a dry run needs 
     from sms_skill.precheck import PrecheckResult
     from sms_skill.runner import Completed
 
-CONFIG_TIMEOUT = 15.0
-PLUGIN_TIMEOUT = 120.0
-
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
@@ -64,22 +61,22 @@ class Client:
         self.close()
 
     def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-             timeout: float) -> Completed:
+             detached: bool = False) -> Completed:
+        """Every aliyun process of the run, each bounded by the call timeout."""
         from sms_skill import runner
 
         merged = {**self._env, **(env or {})}
-        return runner.run(argv, timeout=timeout, env=merged)
+        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged,
+                          detached=detached)
 
     def _config_call(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                     check: bool = True, long: bool = False) -> Completed:
+                     check: bool = True, detached: bool = False) -> Completed:
         """A non-product aliyun call (version, configure, plugin)."""
-        done = self._run(argv, env=env, timeout=PLUGIN_TIMEOUT if long else CONFIG_TIMEOUT)
-        if check and (done.timed_out or done.returncode != 0):
+        done = self._run(argv, env=env, detached=detached)
+        if check and (done.timed_out or done.truncated or done.returncode != 0):
             from sms_skill.errors import EnvironmentProblem
 
-            reason = "timed out" if done.timed_out else (
-                done.error_text.splitlines() or [f"exit {done.returncode}"])[0]
-            raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {reason};",
+            raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {done.problem};",
                                      f"run `{prog.name()} precheck` to see each step.")
         return done
 
@@ -102,7 +99,11 @@ class Client:
         if needs_plugins:
             result = steps.plugins(result)
             self._env = dict(result.env)
-            precheck.save(result)
+            try:
+                precheck.save(result)
+            except OSError as exc:  # only costs a pre-check on the next run
+                self.report(f"warning: could not cache the pre-check result ({exc.strerror}); "
+                            "the next run repeats it.")
         return result
 
     def ensure_started(self) -> None:
@@ -128,6 +129,23 @@ class Client:
             self.report(f"warning: could not disable AI mode ({exc}); "
                         "run `aliyun configure ai-mode disable`.")
 
+    def clean_up_dead_runs(self) -> None:
+        """Switch off the AI mode that runs killed with SIGKILL left on, if no live run
+        needs it: for commands that make no aliyun call of their own. Never raises."""
+        from sms_skill import paths
+
+        cache = paths.cache_dir_if_present()
+        if cache is None:
+            return
+        from sms_skill.aimode import AiModeSession
+
+        try:
+            if AiModeSession(self._config_call, cache).clean_up_dead():
+                self.report("note: switched off the AI mode that a killed run had left on.")
+        except Exception as exc:
+            self.report(f"warning: a killed run left AI mode on and it could not be switched "
+                        f"off ({exc}); run `aliyun configure ai-mode disable`.")
+
     def command(self, action: str, params: Mapping[str, object]) -> list[str]:
         return builder.product_command(action, params, self.target)
 
@@ -144,6 +162,6 @@ class Client:
         from sms_skill import responses
 
         self.product_calls += 1
-        done = self._run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT))
+        done = self._run(argv)
         return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
                                    recipient=recipient)

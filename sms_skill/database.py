@@ -1,5 +1,6 @@
 """The skill's SQLite database (the send journal and the campaigns), shared by runs that
-overlap."""
+overlap. Files are private (0600); a database that cannot be used is a StorageProblem
+(exit 3) naming the file and what to fix, never an internal error."""
 
 from __future__ import annotations
 
@@ -11,27 +12,85 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sms_skill import paths
+from sms_skill.errors import StorageProblem
 
 DB_FILE = "journal.sqlite3"
+BUSY_TIMEOUT = 30
 
 
 def default_path() -> Path:
     return paths.data_dir() / DB_FILE
 
 
-def connect(path: Path, schema: str) -> sqlite3.Connection:
+def storage_error(path: Path, exc: BaseException) -> StorageProblem:
+    """What an unusable database means for the user, in one line."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StorageProblem(
+            f"the journal {path} stayed locked by another run for {BUSY_TIMEOUT} s;",
+            "wait for the other run to end (or stop it), then retry.")
+    if "not a database" in text or "malformed" in text:
+        return StorageProblem(
+            f"the journal {path} is damaged ({text});",
+            "move it aside (a new journal starts on the next run) and retry.")
+    if "full" in text:
+        return StorageProblem(f"the disk holding {path} is full;",
+                              "free some space, or point XDG_DATA_HOME at another disk.")
+    return paths.storage_problem(path, exc, "XDG_DATA_HOME")
+
+
+def _storage_failures(error: BaseException) -> bool:
+    """Errors of the storage, not of the program (constraint and usage errors stay)."""
+    return isinstance(error, (sqlite3.OperationalError, OSError)) or type(error) in (
+        sqlite3.DatabaseError, sqlite3.DataError)
+
+
+class Connection(sqlite3.Connection):
+    """A connection whose storage failures surface as StorageProblem."""
+
+    path: Path
+
+    def _guard(self, method, *args):
+        try:
+            return method(self, *args)
+        except (sqlite3.Error, OSError) as exc:
+            if _storage_failures(exc):
+                raise storage_error(self.path, exc) from exc
+            raise
+
+    def execute(self, *args):  # type: ignore[override]
+        return self._guard(sqlite3.Connection.execute, *args)
+
+    def executemany(self, *args):  # type: ignore[override]
+        return self._guard(sqlite3.Connection.executemany, *args)
+
+    def executescript(self, *args):  # type: ignore[override]
+        return self._guard(sqlite3.Connection.executescript, *args)
+
+
+def connect(path: Path, schema: str) -> Connection:
     """An autocommit connection that waits up to 30 s for other writers.
 
     Switching to WAL and creating tables happen under a file lock: two runs opening a new
     database at the same moment would otherwise fail with "database is locked", since
     SQLite does not wait (busy timeout) on a journal-mode change.
     """
-    db = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    with open(f"{path}.lock", "a") as lock:
+    try:
+        paths.private_file(path)  # SQLite gives its -wal and -shm files the same mode
+        db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None,
+                             check_same_thread=False, factory=Connection)
+        lock = open(paths.private_file(Path(f"{path}.lock")), "a")  # noqa: SIM115
+    except (sqlite3.Error, OSError) as exc:
+        raise storage_error(path, exc) from exc
+    db.path = path
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
+        except BaseException:
+            db.close()
+            raise
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return db
@@ -45,7 +104,8 @@ def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 

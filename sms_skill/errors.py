@@ -51,6 +51,11 @@ class EnvironmentProblem(SkillError):
     exit_code = ENVIRONMENT
 
 
+class StorageProblem(EnvironmentProblem):
+    """The skill's own folders or journal cannot be used (missing HOME, read-only, full,
+    damaged or locked). Raised before anything is sent."""
+
+
 class VerifyRefused(SkillError):
     """``--verify`` found the signature or template not approved, or variables missing."""
 

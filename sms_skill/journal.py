@@ -71,6 +71,7 @@ class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or database.default_path()
         self._db = database.connect(self.path, SCHEMA)
+        self.prune(tunables.retention_cutoff())  # the documented retention
 
     def close(self) -> None:
         self._db.close()
@@ -110,6 +111,12 @@ class Journal:
                code: str | None = None) -> None:
         self._db.execute("UPDATE sends SET outcome=?, biz_id=?, code=?, finished=? WHERE id=?",
                          (outcome, biz_id, code, time.time(), send_id))
+
+    def prune(self, before: float) -> int:
+        """Forget sends made before ``before`` (epoch seconds) that are not in progress;
+        returns how many."""
+        return self._db.execute("DELETE FROM sends WHERE created<? AND outcome!='pending'",
+                                (before,)).rowcount
 
     def entries(self, limit: int = 20) -> list[Entry]:
         """The newest sends first."""

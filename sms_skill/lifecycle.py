@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 
 HANDLED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 BROKEN_PIPE_EXIT = 141
@@ -26,5 +28,36 @@ def _raise(signum: int, _frame: object) -> None:
 
 
 def install_signal_handlers() -> None:
+    """Signals become Interrupted; any the shim held while Python started arrive now."""
     for sig in HANDLED:
         signal.signal(sig, _raise)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED))
+
+
+def ignore_signals() -> None:
+    """Once the exit code is decided: a late signal must not print a traceback (nor, held
+    back, kill the interpreter while it shuts down and resets its handlers)."""
+    for sig in HANDLED:
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED))
+
+
+def quiet_exit(exc: BaseException) -> None:
+    """Exit for a signal that came before any work started: one line, no traceback."""
+    import sys
+
+    ignore_signals()
+    interrupted = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+    print(f"error: interrupted by {interrupted}; nothing was called or sent.", file=sys.stderr)
+    sys.exit(interrupted.exit_code)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then), so
+    that cleanup in progress is not cut short."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -52,7 +52,22 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
             outcome, code = "failed", "interrupted"
         raise
     finally:
+        _record(client, journal, send_id, outcome, biz_id, code)
+
+
+def _record(client: Client, journal, send_id: int, outcome: str, biz_id: str | None,
+            code: str | None) -> None:
+    """Write the outcome; a journal that fails now must not hide what the service said."""
+    from sms_skill.errors import StorageProblem
+
+    try:
         journal.finish(send_id, outcome, biz_id, code)
+    except StorageProblem as exc:
+        said = (f"the send was accepted (BizId {biz_id})" if outcome == "ok"
+                else f"the send's outcome is {outcome}")
+        client.report(f"warning: {said}, but the journal could not record it ({exc.message} "
+                      f"{exc.hint}); `history` will list it as unknown.")
+    finally:
         journal.close()
 
 

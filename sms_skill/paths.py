@@ -1,32 +1,95 @@
-"""Where the skill keeps its own state: a cache folder and a data folder per user."""
+"""Where the skill keeps its own state (a cache folder and a data folder per user), and how
+it writes there: folders 0700, files 0600, problems as StorageProblem (exit 3)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from sms_skill.errors import StorageProblem
+
 APP = "alibabacloud-sms-skill"
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def home(required: bool = True) -> Path:
+    """``$HOME``; the aliyun CLI keeps AI mode under it, so it must be set and absolute."""
+    value = os.environ.get("HOME", "")
+    if not os.path.isabs(value):
+        if not required:
+            return Path("/nonexistent")
+        raise StorageProblem("HOME is not set to an absolute folder;",
+                             "set HOME to your home folder (the aliyun CLI keeps its "
+                             "configuration and AI mode under it).")
+    return Path(value)
 
 
 def _base(variable: str, fallback: str) -> Path:
-    value = os.environ.get(variable)
-    return Path(value) if value else Path.home() / fallback
+    """``$XDG_...`` when it is an absolute path; a relative one is ignored (XDG spec)."""
+    value = os.environ.get(variable, "")
+    return Path(value) if os.path.isabs(value) else home() / fallback
+
+
+def _private_dir(path: Path, variable: str) -> Path:
+    try:
+        path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(FOLDER_MODE)
+        probe = path / f".probe.{os.getpid()}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE))
+        probe.unlink()
+    except OSError as exc:
+        raise storage_problem(path, exc, variable) from exc
+    return path
+
+
+def storage_problem(path: Path, exc: BaseException, variable: str = "") -> StorageProblem:
+    """One line naming the folder or file, the reason and what to fix."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    where = f" or point {variable} at a writable folder" if variable else ""
+    return StorageProblem(f"cannot use {path} ({reason});",
+                          f"free space or fix its permissions{where}, then retry.")
 
 
 def cache_dir() -> Path:
     """Pre-check cache and the registry of live runs (``$XDG_CACHE_HOME`` or ~/.cache)."""
-    path = _base("XDG_CACHE_HOME", ".cache") / APP
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _private_dir(_base("XDG_CACHE_HOME", ".cache") / APP, "XDG_CACHE_HOME")
+
+
+def cache_dir_if_present() -> Path | None:
+    """The cache folder when it already exists (looking never creates it)."""
+    try:
+        path = _base("XDG_CACHE_HOME", ".cache") / APP
+    except StorageProblem:
+        return None
+    return path if path.is_dir() else None
 
 
 def data_dir() -> Path:
     """The send journal (``$XDG_DATA_HOME`` or ~/.local/share)."""
-    path = _base("XDG_DATA_HOME", ".local/share") / APP
-    path.mkdir(parents=True, exist_ok=True)
+    return _private_dir(_base("XDG_DATA_HOME", ".local/share") / APP, "XDG_DATA_HOME")
+
+
+def aliyun_config_file(required: bool = True) -> Path:
+    """The aliyun CLI's own profile file; only HOME moves it."""
+    return home(required) / ".aliyun" / "config.json"
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` (mode 0600) if missing, so that SQLite and lock files start private."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
     return path
 
 
-def aliyun_config_file() -> Path:
-    """The aliyun CLI's own profile file; only HOME moves it."""
-    return Path.home() / ".aliyun" / "config.json"
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with ``text``, mode 0600."""
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

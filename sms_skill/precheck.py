@@ -81,10 +81,7 @@ def cached(aliyun: str, profile: str | None = None) -> PrecheckResult | None:
 
 
 def save(result: PrecheckResult) -> None:
-    path = _cache_path()
-    temp = path.with_suffix(f".{os.getpid()}.tmp")
-    temp.write_text(json.dumps(asdict(result)))
-    os.replace(temp, path)
+    paths.write_private(_cache_path(), json.dumps(asdict(result)))
 
 
 def check_credentials(environ: Mapping[str, str] = os.environ,
@@ -146,14 +143,15 @@ class Precheck:
         self._report(f"plugin auto-install: {detail}")
         result.steps.append({"step": "auto-plugin-install", "ok": True, "detail": detail})
 
-        done = self._call(builder.PLUGIN_UPDATE, env=result.env, check=False, long=True)
-        if done.returncode == 0:
+        done = self._call(builder.PLUGIN_UPDATE, env=result.env, check=False)
+        if done.returncode == 0 and not done.truncated:
             detail = _last_line(done.stdout) or "ok"
             ok = True
         else:
             listed = self._call(builder.PLUGIN_LIST, env=result.env, check=False)
-            installed = "aliyun-cli-dysmsapi" in listed.stdout
-            detail = _last_line(done.error_text)
+            installed = "aliyun-cli-dysmsapi" in listed.stdout and listed.returncode == 0
+            detail = (_last_line(done.error_text) if (done.returncode or 0) > 0
+                      else done.problem)
             if not installed:
                 raise EnvironmentProblem(
                     f"`aliyun plugin update` failed ({detail}) and the dysmsapi plugin is "

@@ -52,6 +52,11 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
             raise OutcomeUnknown(message + " the message may or may not have been sent.",
                                  status_hint(recipient))
         raise ApiFailure(message, "check the network and retry.")
+    if done.truncated:
+        message = f"{label}: the answer was cut off ({done.problem});"
+        if is_send:
+            raise OutcomeUnknown(message + " the outcome is unknown.", status_hint(recipient))
+        raise ApiFailure(message, "retry; if it happens again, run `precheck`.")
     if done.returncode is not None and done.returncode < 0:
         message = f"{label}: aliyun was killed by signal {-done.returncode} mid-call;"
         if is_send:

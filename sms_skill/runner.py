@@ -6,10 +6,11 @@ import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sms_skill import prog
+from sms_skill import prog, redaction
 from sms_skill.errors import EnvironmentProblem
 
 
@@ -20,22 +21,14 @@ def install_hint() -> str:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-# Go's network errors quote the signed request URL (AccessKeyId, phone numbers, signature),
-# and SignatureDoesNotMatch quotes the string to sign: none of that may reach the user.
-_URL_QUERY = re.compile(r"(https?://[^\s\"?]+)\?[^\s\"]*")
-_KEY_ID = re.compile(r"(AccessKeyId(?:=|%3D))[^&%\s\"]+")
-_STRING_TO_SIGN = re.compile(r"(string to sign is:)\S+")
+#: Bytes kept of each of stdout and stderr; a call that prints more is stopped.
+OUTPUT_CAP = 4 * 1024 * 1024
+_READ_SIZE = 64 * 1024
 
 
 def strip_ansi(text: str) -> str:
     """Remove the colour codes the CLI wraps around ERROR: lines even on a pipe."""
     return _ANSI.sub("", text)
-
-
-def redact(text: str) -> str:
-    """Drop request query strings and AccessKey ids from CLI error text."""
-    text = _STRING_TO_SIGN.sub(r"\1 (withheld)", _URL_QUERY.sub(r"\1?...", text))
-    return _KEY_ID.sub(r"\1***", text)
 
 
 @dataclass
@@ -49,11 +42,25 @@ class Completed:
     timeout: float
     timed_out: bool = False
     data: object = field(default=None)
+    #: It printed more than OUTPUT_CAP and was stopped: what it said is incomplete.
+    truncated: bool = False
+
+    @property
+    def problem(self) -> str:
+        """Why the call did not succeed, in a few words."""
+        if self.timed_out:
+            return f"it did not answer within {self.timeout:g} s and was stopped"
+        if self.truncated:
+            return (f"it printed more than {OUTPUT_CAP // 2**20} MiB, more than any answer "
+                    "has, and was stopped")
+        if self.returncode is not None and self.returncode < 0:
+            return f"it was killed by signal {-self.returncode}"
+        return (self.error_text.splitlines() or [f"exit {self.returncode}"])[0]
 
     @property
     def error_text(self) -> str:
-        """stderr then stdout, without colour codes and without request secrets."""
-        return redact(strip_ansi(self.stderr + "\n" + self.stdout)).strip()
+        """stderr then stdout, without colour codes and without the request's details."""
+        return redaction.redact_request(strip_ansi(self.stderr + "\n" + self.stdout)).strip()
 
 
 def parse_json_document(stdout: str) -> object:
@@ -76,9 +83,15 @@ def parse_json_document(stdout: str) -> object:
 
 
 def run(
-    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
+    detached: bool = False,
 ) -> Completed:
     """Run ``argv`` (never through a shell) with stdin closed, capture output, parse JSON.
+
+    The call is stopped after ``timeout`` seconds, or as soon as it prints more than
+    OUTPUT_CAP on a stream. Everything it printed is redacted before anyone sees it.
+    ``detached`` runs it in its own session, out of reach of signals sent to our process
+    group (for the AI-mode switch-off, which must complete).
 
     stdin is an empty pipe, not a terminal or ``/dev/null``: the CLI only prompts to install
     a missing plugin when stdin is a character device, and a prompt must never block a run.
@@ -87,31 +100,77 @@ def run(
     if env:
         full_env.update(env)
     try:
-        proc = subprocess.run(  # noqa: S603 - argv list, no shell
-            list(argv),
-            input="",
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            env=full_env,
-            check=False,
-        )
+        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=full_env, start_new_session=detached)
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
                                  install_hint()) from exc
-    except subprocess.TimeoutExpired as exc:
-        return Completed(list(argv), None, _text(exc.stdout), _text(exc.stderr), timeout,
-                         timed_out=True)
-    done = Completed(list(argv), proc.returncode, proc.stdout, proc.stderr, timeout)
-    done.data = parse_json_document(proc.stdout)
+    except OSError as exc:  # E2BIG and the like: the command could not start at all
+        raise EnvironmentProblem(f"could not start aliyun ({exc.strerror});",
+                                 f"run `{prog.name()} precheck`.") from exc
+    streams = {"stdout": _Capture(proc, proc.stdout), "stderr": _Capture(proc, proc.stderr)}
+    timed_out = False
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _stop(proc)
+    except BaseException:  # interrupted: the call must not outlive the run
+        _stop(proc)
+        raise
+    finally:
+        for capture in streams.values():
+            capture.join()
+    out, err = (redaction.redact(c.text()) for c in streams.values())
+    truncated = any(c.truncated for c in streams.values())
+    done = Completed(list(argv), None if timed_out else proc.returncode, out, err, timeout,
+                     timed_out=timed_out, truncated=truncated)
+    if not (timed_out or truncated):
+        done.data = parse_json_document(out)
     return done
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
+def _stop(proc: subprocess.Popen) -> None:
+    proc.kill()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass  # unkillable (uninterruptible sleep): the run goes on without it
+
+
+class _Capture:
+    """Reads one of the child's streams in a thread, keeping at most OUTPUT_CAP bytes; past
+    that it stops the child."""
+
+    def __init__(self, proc: subprocess.Popen, stream) -> None:
+        self._proc, self._stream = proc, stream
+        self._parts: list[bytes] = []
+        self._size = 0
+        self.truncated = False
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        read = getattr(self._stream, "read1", self._stream.read)
+        try:
+            while chunk := read(_READ_SIZE):
+                if self._size + len(chunk) > OUTPUT_CAP:
+                    self.truncated = True
+                    self._parts.append(chunk[:OUTPUT_CAP - self._size])
+                    self._proc.kill()
+                    return
+                self._parts.append(chunk)
+                self._size += len(chunk)
+        except (OSError, ValueError):
+            return  # the pipe was closed under us: keep what was read
+
+    def join(self) -> None:
+        # A grandchild holding the pipe open must not hold the run: give up after a while.
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._stream.close()
+
+    def text(self) -> str:
+        return b"".join(self._parts).decode("utf-8", "replace")

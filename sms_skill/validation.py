@@ -13,10 +13,52 @@ MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_OUT_ID = 255
 _PHONE = re.compile(r"(?:\+|00)?\d{5,15}")
+_REGION = re.compile(r"[a-z0-9-]+")
+SHOWN_LENGTH = 60
+LINE_LENGTH = 2000
 SECRET_NAMES = ("access_key_id", "access_key_secret", "sts_token")
 IS_GLOBE = {"1": "domestic (mainland China)", "2": "international, Hong Kong, Macao, Taiwan"}
 TEMPLATE_TYPES = {"0": "verification code", "1": "notification", "2": "marketing",
                   "3": "international", "7": "digital"}
+
+
+def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
+    """A value quoted for an error message: control characters escaped, long ones cut."""
+    text = str(value)
+    quoted = repr(text)
+    if len(quoted) <= limit:
+        return quoted
+    return f"{quoted[:limit]}...' ({len(text)} characters)"
+
+
+def one_line(text: str, limit: int = LINE_LENGTH) -> str:
+    """``text`` as one printable line: control characters escaped, at most ``limit`` long."""
+    text = "".join(ch if ch.isprintable() or ch == " " else
+                   ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for ch in text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def utf8_text(value: str, option: str) -> str:
+    """Refuses what the command line could not decode (it cannot be sent or stored)."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        raise InputError(option, f"{shown(value)} is not valid UTF-8 text")
+    return value
+
+
+def region(value: str, option: str = "--region") -> str:
+    """A region id as aliyun accepts it (e.g. cn-hangzhou)."""
+    if not _REGION.fullmatch(value) or value.startswith("-"):
+        raise InputError(option, f"{shown(value)} is not a region id (e.g. cn-hangzhou)")
+    return value
+
+
+def not_an_option(value: str, option: str) -> str:
+    """aliyun would read a value starting with ``-`` as one of its own options."""
+    if value.startswith("-"):
+        raise InputError(option, f"{shown(value)} starts with '-', which aliyun would read "
+                                 "as an option; it cannot be passed")
+    return value
 
 
 def _national(number: str) -> str:
@@ -29,7 +71,7 @@ def phone_number(value: str, option: str = "--phone-number") -> str:
     """One number: 5 to 15 digits after an optional leading ``+`` or ``00`` (E.164)."""
     number = value.strip()
     if not _PHONE.fullmatch(number):
-        raise InputError(option, f"{value!r} is not a phone number: use 5 to 15 digits, "
+        raise InputError(option, f"{shown(value)} is not a phone number: use 5 to 15 digits, "
                                  "optionally after + or 00 (e.g. 13800138000, +85261234567)")
     return number
 
@@ -94,7 +136,7 @@ def _scalar_object(obj: object, option: str, where: str = "") -> dict:
         raise InputError(option, f"{where}must be a JSON object like {{\"code\":\"123456\"}}")
     for key, val in obj.items():
         if isinstance(val, (dict, list)) or val is None:
-            raise InputError(option, f"{where}variable {key!r} must be a string or number")
+            raise InputError(option, f"{where}variable {shown(key)} must be a string or number")
     return obj
 
 
@@ -138,7 +180,7 @@ def same_length(arrays: dict[str, list]) -> None:
 def calendar_date(value: str, option: str) -> str:
     """A real date written ``yyyyMMdd``."""
     if not re.fullmatch(r"\d{8}", value or ""):
-        raise InputError(option, f"{value!r} is not a date in yyyyMMdd form (e.g. 20260326)")
+        raise InputError(option, f"{shown(value)} is not a date in yyyyMMdd form (e.g. 20260326)")
     try:
         datetime.strptime(value, "%Y%m%d")
     except ValueError as exc:
@@ -158,7 +200,7 @@ def choice(value: object, option: str, allowed: dict[str, str]) -> str:
     text = str(value)
     if text not in allowed:
         listed = ", ".join(f"{key} ({meaning})" for key, meaning in allowed.items())
-        raise InputError(option, f"{text!r} is not allowed; use one of {listed}")
+        raise InputError(option, f"{shown(text)} is not allowed; use one of {listed}")
     return text
 
 
@@ -168,7 +210,7 @@ def int_range(value: object, option: str, low: int, high: int) -> int:
     except ValueError:
         number = None
     if number is None or not low <= number <= high:
-        raise InputError(option, f"{value!r} is out of range; use a whole number from "
+        raise InputError(option, f"{shown(value)} is out of range; use a whole number from "
                                  f"{low} to {high}")
     return number
 
@@ -177,6 +219,19 @@ def out_id(value: str | None, option: str = "--out-id") -> str | None:
     if value is not None and len(value) > MAX_OUT_ID:
         raise InputError(option, f"is {len(value)} characters long; it must be under 256")
     return value
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 86400}
+
+
+def duration(value: str, option: str) -> float:
+    """``30d``, ``12h``, ``90m``, ``3600s``, ``2w`` or a bare number of days, in seconds."""
+    match = _DURATION.fullmatch(value.strip().lower())
+    if not match:
+        raise InputError(option, f"{shown(value)} is not an age; use e.g. 30d, 12h, 90m, "
+                                 "3600s or 2w")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def non_empty(value: str | None, option: str) -> str:

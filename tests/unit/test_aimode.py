@@ -7,13 +7,18 @@ import subprocess
 import sys
 
 from sms_skill.aimode import REGISTRY, AiModeSession
+from sms_skill.runner import Completed
 
 ENABLE = ("aliyun", "configure", "ai-mode", "enable")
 DISABLE = ("aliyun", "configure", "ai-mode", "disable")
 
 
 def session(tmp_path, calls):
-    return AiModeSession(lambda argv: calls.append(argv[3]), tmp_path)
+    def call(argv, **_options):
+        calls.append(argv[3])
+        return Completed(list(argv), 0, "", "", 10)
+
+    return AiModeSession(call, tmp_path)
 
 
 def dead_pid() -> int:
