@@ -266,7 +266,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                     sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
                     continue
             except OutcomeUnknown as exc:
-                state, message = "unknown", str(exc)
+                state, code, message = "unknown", exc.code or None, str(exc)
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
                 stop.set()  # the next chunk would fail the same way

@@ -58,9 +58,14 @@ class VerifyRefused(SkillError):
 
 
 class OutcomeUnknown(SkillError):
-    """A send may or may not have reached the service (timeout, cut off)."""
+    """A send may or may not have reached the service (timeout, cut off, unreadable answer,
+    or a code meaning "may have been processed")."""
 
     exit_code = OUTCOME_UNKNOWN
+
+    def __init__(self, message: str, hint: str = "", code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
 
 
 class DuplicateSend(SkillError):

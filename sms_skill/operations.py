@@ -28,7 +28,7 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
     and its outcome recorded whatever happens. Dry runs are not journaled."""
     if client.dry_run:
         return client.call(action, api_params, recipient=recipients[0])
-    from sms_skill.errors import ApiFailure, EnvironmentProblem
+    from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
 
     journal = Journal()
@@ -46,6 +46,9 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
         raise
     except EnvironmentProblem:
         outcome, code = "failed", "environment"
+        raise
+    except OutcomeUnknown as exc:
+        code = exc.code or None
         raise
     except BaseException:
         if client.product_calls == calls_before:  # stopped before the send began

@@ -65,7 +65,7 @@ def parse_json_document(stdout: str) -> object:
         if line.lstrip().startswith(("{", "[")):
             try:
                 return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested beyond reason
                 pass
         offset += len(line)
     return None
