@@ -210,8 +210,9 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     def on_plan(plan):
         click.echo(f"campaign {plan.campaign_id}: {plan.recipients} recipients in "
                    f"{plan.chunks} chunk(s)"
-                   + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else ""),
-                   err=True)
+                   + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else "")
+                   + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
+                      if plan.already_sent else ""), err=True)
         if plan.bad_total:
             from sms_skill.recipients import describe
 
@@ -249,11 +250,14 @@ def _required(value: object, option: str) -> None:
               help="Refuse unless signature and template are approved and every template "
                    "variable has a value (exit 4).")
 @click.option("--force", is_flag=True,
-              help="Send even if the same send was made recently (see `history`).")
+              help="Send even to numbers that got, or may have got, this message recently.")
+@click.option("--skip-sent", is_flag=True,
+              help="Leave out the numbers that got, or may have got, this message recently "
+                   "and send to the others.")
 @bulk_options
 @run_operation(outcome=_campaign_outcome)
 def send(client, phone_numbers, phone_file, sign_name, template_code, template_param, out_id,
-         verify, force, resume_id, skip_invalid, parallel, rate):
+         verify, force, skip_sent, resume_id, skip_invalid, parallel, rate):
     """Send one message to up to 1000 numbers (SendSms), or to a whole file.
 
     Code=OK means the gateway accepted it, not that it was delivered: check with
@@ -274,11 +278,11 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
         _required(template_code, "--template-code")
     if phone_numbers is not None:
         return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
-                           out_id, verify=verify, force=force)
+                           out_id, verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
                  template_code=template_code, sign_name=sign_name,
                  template_param=template_param, out_id=out_id, skip_invalid=skip_invalid,
-                 force=force, verify=verify)
+                 force=force, skip_sent=skip_sent, verify=verify)
 
 
 @cli.command("batch-send")
@@ -298,12 +302,15 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
 @click.option("--verify", is_flag=True,
               help="Refuse unless every signature and the template are approved (exit 4).")
 @click.option("--force", is_flag=True,
-              help="Send even if the same send was made recently (see `history`).")
+              help="Send even to numbers that got, or may have got, this message recently.")
+@click.option("--skip-sent", is_flag=True,
+              help="Leave out the numbers that got, or may have got, this message recently "
+                   "and send to the others.")
 @bulk_options
 @run_operation(outcome=_campaign_outcome)
 def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,
                template_param_json, sms_up_extend_code_json, out_id, verify, force,
-               resume_id, skip_invalid, parallel, rate):
+               skip_sent, resume_id, skip_invalid, parallel, rate):
     """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms),
     or to every row of a CSV file as a resumable campaign.
 
@@ -322,10 +329,10 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
         _required(sign_name_json, "--sign-name-json")
         return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
                                  template_param_json, sms_up_extend_code_json, out_id,
-                                 verify=verify, force=force)
+                                 verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "batch", csv_file, resume_id, parallel=parallel, rate=rate,
                  template_code=template_code, sign_name=sign_name, out_id=out_id,
-                 skip_invalid=skip_invalid, force=force, verify=verify)
+                 skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
 
 
 def page_options(size: int, index_name: str = "--page-index") -> Callable:

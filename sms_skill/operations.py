@@ -6,6 +6,8 @@ Nothing here prints or parses command lines.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sms_skill import tunables
@@ -21,24 +23,37 @@ def service_today() -> str:
     return datetime.now(SERVICE_TZ).strftime("%Y%m%d")
 
 
-def journaled_send(client: Client, action: str, api_params: dict, *, recipients: list[str],
-                   sign_names: list[str], template_code: str, params: object,
-                   out_id: str | None, force: bool = False) -> dict:
-    """Make a send through the journal: refused as a duplicate (exit 6) unless ``force``,
-    and its outcome recorded whatever happens. Dry runs are not journaled."""
+def journaled_send(client: Client, action: str, build: Callable[[list[int]], dict], *,
+                   recipients: list[str], sign_names: list[str], template_code: str,
+                   params: object, messages: list[str], out_id: str | None,
+                   force: bool = False, skip_sent: bool = False) -> dict:
+    """Make a send through the journal and the per-recipient ledger: refused (exit 6) when
+    a recipient got, or may have got, the same message recently, unless ``force``;
+    ``skip_sent`` sends to the others only. ``build(positions)`` gives the API parameters
+    for the recipients at those positions. The outcome is recorded whatever happens. Dry
+    runs are not journaled."""
+    everyone = list(range(len(recipients)))
     if client.dry_run:
-        return client.call(action, api_params, recipient=recipients[0])
+        return client.call(action, build(everyone), recipient=recipients[0])
     from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
 
     journal = Journal()
-    send_id = journal.reserve(action=action, recipients=recipients, sign_names=sign_names,
-                              template_code=template_code, params=params, out_id=out_id,
-                              force=force)
+    try:
+        send_id, keep = journal.reserve(
+            action=action, recipients=recipients, sign_names=sign_names,
+            template_code=template_code, params=params, messages=messages, out_id=out_id,
+            force=force, skip_sent=skip_sent)
+    except BaseException:
+        journal.close()
+        raise
+    if len(keep) < len(recipients):
+        client.report(f"--skip-sent: skipped {len(recipients) - len(keep)} recipient(s) who "
+                      f"got this message, or may have; sending to the other {len(keep)}.")
     outcome, biz_id, code = "unknown", None, None
     calls_before = client.product_calls
     try:
-        result = client.call(action, api_params, recipient=recipients[0])
+        result = client.call(action, build(keep), recipient=recipients[keep[0]])
         outcome, biz_id = "ok", result.get("BizId")
         return result
     except ApiFailure as exc:
@@ -59,11 +74,20 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
         journal.close()
 
 
+def new_out_id() -> str:
+    """An OutId for a send the user gave none: its receipts can be told from others."""
+    import secrets
+
+    return f"sms-{service_today()}-{secrets.token_hex(5)}"
+
+
 def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
          template_param: str | None = None, out_id: str | None = None, *,
-         verify: bool = False, force: bool = False) -> dict:
+         verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendSms to up to 1000 numbers with one signature, template and parameters."""
-    numbers = v.phone_numbers(phone_numbers)
+    from sms_skill.ledger import message_key
+
+    numbers = v.phone_numbers(phone_numbers).split(",")
     v.non_empty(sign_name, "--sign-name")
     v.non_empty(template_code, "--template-code")
     params = v.template_param(template_param)
@@ -72,18 +96,22 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
         from sms_skill import verify as verifying
 
         verifying.verify_send(client, [sign_name], template_code, [params or {}])
-    return journaled_send(client, "SendSms", {
-        "PhoneNumbers": numbers, "SignName": sign_name, "TemplateCode": template_code,
-        "TemplateParam": template_param, "OutId": out_id,
-    }, recipients=numbers.split(","), sign_names=[sign_name], template_code=template_code,
-        params=params, out_id=out_id, force=force)
+    out_id = out_id or new_out_id()
+    return journaled_send(client, "SendSms", lambda keep: {
+        "PhoneNumbers": ",".join(numbers[i] for i in keep), "SignName": sign_name,
+        "TemplateCode": template_code, "TemplateParam": template_param, "OutId": out_id,
+    }, recipients=numbers, sign_names=[sign_name], template_code=template_code,
+        params=params, messages=[message_key(sign_name, template_code, params)] * len(numbers),
+        out_id=out_id, force=force, skip_sent=skip_sent)
 
 
 def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                template_code: str, template_param_json: str | None = None,
                sms_up_extend_code_json: str | None = None, out_id: str | None = None, *,
-               verify: bool = False, force: bool = False) -> dict:
+               verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendBatchSms: per-recipient signatures and parameters, up to 100 numbers."""
+    from sms_skill.ledger import message_key
+
     numbers = v.string_array(phone_number_json, "--phone-number-json")
     v.phone_list(numbers, "--phone-number-json", v.MAX_BATCH_NUMBERS)
     signs = v.string_array(sign_name_json, "--sign-name-json")
@@ -102,13 +130,32 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
 
         verifying.verify_send(client, sorted(set(signs)), template_code,
                               params or [{}] * len(numbers))
-    return journaled_send(client, "SendBatchSms", {
-        "PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
-        "TemplateCode": template_code, "TemplateParamJson": template_param_json,
-        "SmsUpExtendCodeJson": sms_up_extend_code_json, "OutId": out_id,
-    }, recipients=numbers, sign_names=signs, template_code=template_code,
-        params=[list(pair) for pair in zip(numbers, signs, params or [None] * len(numbers))],
-        out_id=out_id, force=force)
+    out_id = out_id or new_out_id()
+    given = {"PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
+             "TemplateParamJson": template_param_json,
+             "SmsUpExtendCodeJson": sms_up_extend_code_json}
+    names = dict(zip(given, ["--phone-number-json", "--sign-name-json",
+                             "--template-param-json", "--sms-up-extend-code-json"]))
+
+    def build(keep: list[int]) -> dict:
+        if len(keep) == len(numbers):  # everyone: the arrays exactly as given
+            chosen = given
+        else:
+            chosen = {name: None if text is None else json.dumps(
+                [arrays[names[name]][i] for i in keep], ensure_ascii=False,
+                separators=(",", ":")) for name, text in given.items()}
+        return {"PhoneNumberJson": chosen["PhoneNumberJson"],
+                "SignNameJson": chosen["SignNameJson"], "TemplateCode": template_code,
+                "TemplateParamJson": chosen["TemplateParamJson"],
+                "SmsUpExtendCodeJson": chosen["SmsUpExtendCodeJson"], "OutId": out_id}
+
+    per_row = params or [None] * len(numbers)
+    return journaled_send(client, "SendBatchSms", build, recipients=numbers, sign_names=signs,
+                          template_code=template_code,
+                          params=[list(pair) for pair in zip(numbers, signs, per_row)],
+                          messages=[message_key(sign, template_code, row)
+                                    for sign, row in zip(signs, per_row)],
+                          out_id=out_id, force=force, skip_sent=skip_sent)
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,

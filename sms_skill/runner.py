@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -71,6 +72,21 @@ def parse_json_document(stdout: str) -> object:
     return None
 
 
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running() -> None:
+    """Terminate every aliyun process under way (a campaign stopping on a signal)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        try:
+            proc.terminate()
+        except OSError:
+            pass
+
+
 def run(
     argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
 ) -> Completed:
@@ -83,25 +99,33 @@ def run(
     if env:
         full_env.update(env)
     try:
-        proc = subprocess.run(  # noqa: S603 - argv list, no shell
-            list(argv),
-            input="",
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            env=full_env,
-            check=False,
-        )
+        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8", errors="replace", env=full_env)
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
                                  INSTALL_HINT) from exc
-    except subprocess.TimeoutExpired as exc:
-        return Completed(list(argv), None, _text(exc.stdout), _text(exc.stderr), timeout,
-                         timed_out=True)
-    done = Completed(list(argv), proc.returncode, proc.stdout, proc.stderr, timeout)
-    done.data = parse_json_document(proc.stdout)
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    try:
+        try:
+            stdout, stderr = proc.communicate(input="", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            try:
+                stdout, stderr = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:  # its pipes are held by a grandchild
+                stdout, stderr = "", ""
+            return Completed(list(argv), None, _text(stdout), _text(stderr), timeout,
+                             timed_out=True)
+        except BaseException:  # e.g. a signal: the call must not outlive the run
+            proc.kill()
+            raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
+    done = Completed(list(argv), proc.returncode, stdout, stderr, timeout)
+    done.data = parse_json_document(stdout)
     return done
 
 
