@@ -63,6 +63,7 @@ class Conflicts:
     states: dict[str, int] = field(default_factory=dict)  # earliest blocking state: count
     origins: list[str] = field(default_factory=list)  # "campaign ID" or "BizId X"
     samples: list[str] = field(default_factory=list)  # numbers as the user spelled them
+    masked: list[str] = field(default_factory=list)  # the same, masked, in one spelling
 
     def __bool__(self) -> bool:
         return bool(self.recipients)
@@ -74,6 +75,7 @@ class Conflicts:
             self.states[state] = self.states.get(state, 0) + 1
             if len(self.samples) < SAMPLES:
                 self.samples.append(spelling)
+                self.masked.append(mask(_readable(key)))
         label = (f"campaign {origin}" if not origin.startswith("send-")
                  else f"BizId {biz_id}" if biz_id else f"send {origin[5:]} in `history`")
         if label not in self.origins:
@@ -89,7 +91,7 @@ class Conflicts:
         if maybe:
             parts.append(f"{maybe} may have got it (the outcome is unknown, or the send is "
                          "still under way)")
-        shown = ", ".join(mask(n) for n in self.samples)
+        shown = ", ".join(self.masked)
         more = " ..." if len(self.recipients) > len(self.samples) else ""
         origins = "; ".join(self.origins[:5]) + (" ..." if len(self.origins) > 5 else "")
         message = (f"{len(self.recipients)} of {self.total} recipient(s): "
@@ -102,6 +104,11 @@ class Conflicts:
             hint = (f"{check}; add --skip-sent to send only to the others, or --force to "
                     "send to everyone again on purpose.")
         return DuplicateSend(message, hint)
+
+
+def _readable(key: str) -> str:
+    """A canonical key as people write it: 11 digits on the mainland, +CC... elsewhere."""
+    return key[2:] if len(key) == 13 and key.startswith("861") else "+" + key
 
 
 def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
@@ -133,8 +140,9 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
          unknown_since))
     for phone, key, state, origin, biz_id in rows:
         found._add(phone, key, state, origin, biz_id)
-    if chunk is not None:
-        found.total = total or len(found.recipients)
+    if chunk is not None and found:
+        found.total = db.execute("SELECT count(*) FROM campaign_rows WHERE campaign_id=? AND "
+                                 "chunk=?", (campaign_id, chunk)).fetchone()[0]
     return found
 
 

@@ -185,7 +185,7 @@ def test_a_resume_while_the_first_run_sends_is_refused_and_nothing_is_sent_twice
     numbers = [str(13100000000 + i) for i in range(2000)]
     command = ["batch-send", "--csv", str(csv_file(tmp_path, numbers)), "-s", SIGN,
                "-t", TEMPLATE, "--parallel", "2"]
-    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="150")
+    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="300")
     while not service.requests():
         assert first.poll() is None, first.communicate()
         time.sleep(0.01)
@@ -205,7 +205,7 @@ def test_concurrent_resumes_after_a_kill_send_each_chunk_once(world, service, tm
     numbers = [str(13200000000 + i) for i in range(2000)]
     command = ["batch-send", "--csv", str(csv_file(tmp_path, numbers)), "-s", SIGN,
                "-t", TEMPLATE, "--parallel", "2"]
-    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="100")
+    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="200")
     while len(service.requests()) < 3:
         assert first.poll() is None, first.communicate()
         time.sleep(0.01)
