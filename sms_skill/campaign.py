@@ -175,7 +175,9 @@ class Store:
                 ledger.settle(db, campaign_id, seq, "unknown")
 
     @staticmethod
-    def _live_owner(db: sqlite3.Connection, campaign_id: str, me: Owner) -> Owner | None:
+    def _live_owner(db: sqlite3.Connection, campaign_id: str,
+                    me: Owner | None) -> Owner | None:
+        """A live run other than ``me`` that holds chunks of the campaign, if any."""
         for pid, started in db.execute(
                 "SELECT DISTINCT owner_pid, owner_started FROM chunks WHERE campaign_id=? "
                 "AND owner_pid IS NOT NULL AND state IN ('planned','in_flight')",
@@ -183,6 +185,11 @@ class Store:
             if (pid, started) != me and is_alive(pid, started or ""):
                 return pid, started
         return None
+
+    def sending_run(self, campaign_id: str) -> Owner | None:
+        """The live run sending the campaign right now, if any."""
+        with self._lock:
+            return self._live_owner(self._db, campaign_id, None)
 
     def claim(self, campaign_id: str, me: Owner) -> list[dict]:
         """Lease every chunk left to send to run ``me``, in one transaction, and return
@@ -522,6 +529,7 @@ def _stop_calls(threads: list[threading.Thread]) -> None:
         runner.stop_running()  # again and again: a worker may just be starting a call
         for thread in threads:
             thread.join(0.02)
+    runner.stop_running(kill=True)  # an aliyun that ignored SIGTERM must not go on sending
 
 
 def summary(store: Store, campaign_id: str) -> dict:
@@ -590,10 +598,13 @@ def show(store: Store, campaign_id: str) -> dict:
     del campaign["fingerprint"]
     campaign["total_recipients"] = campaign.pop("recipients")
     chunks = store.chunks(campaign_id)
+    running = store.sending_run(campaign_id)
     for chunk in chunks:
         for key in ("started", "finished"):
             chunk[key] = database.local_time(chunk[key]) if chunk[key] else None
-    return {**campaign, **store.counts(campaign_id), "chunk_list": chunks}
+        del chunk["owner_pid"], chunk["owner_started"]
+    return {**campaign, "sending_pid": running[0] if running else None,
+            **store.counts(campaign_id), "chunk_list": chunks}
 
 
 #: Receipts usually arrive within 10 to 30 s; without one, a chunk must be this old before

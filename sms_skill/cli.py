@@ -159,7 +159,8 @@ def _ops():
 def bulk_options(func: Callable) -> Callable:
     for option in reversed([
         click.option("--resume", "resume_id", metavar="ID",
-                     help="Continue campaign ID: send only chunks never attempted."),
+                     help="Continue campaign ID: send only chunks never attempted (refused "
+                          "with exit 6 while another run is sending it)."),
         click.option("--skip-invalid", is_flag=True,
                      help="Send the valid rows of the file and report the bad ones."),
         click.option("--parallel", default=4, show_default=True,
@@ -657,9 +658,9 @@ def campaign_show(store, campaign_id):
 def campaign_reconcile(client, campaign_id, min_age):
     """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
 
-    A receipt with the chunk's OutId means it was sent; none, for a chunk older than
+    A receipt with the chunk's own OutId means it was sent; none, for a chunk older than
     --min-age seconds, means it never arrived, and `--resume ID` will send it. Younger
-    chunks without a receipt are left for a later reconcile.
+    chunks without a receipt, and chunks a running run is sending, are left for later.
 
     \b
     Example:

@@ -76,13 +76,14 @@ _RUNNING: set[subprocess.Popen] = set()
 _RUNNING_LOCK = threading.Lock()
 
 
-def stop_running() -> None:
-    """Terminate every aliyun process under way (a campaign stopping on a signal)."""
+def stop_running(*, kill: bool = False) -> None:
+    """Terminate (or kill) every aliyun process under way: a campaign stopping on a
+    signal."""
     with _RUNNING_LOCK:
         running = list(_RUNNING)
     for proc in running:
         try:
-            proc.terminate()
+            proc.kill() if kill else proc.terminate()
         except OSError:
             pass
 

@@ -191,12 +191,14 @@ def test_a_resume_while_the_first_run_sends_is_refused_and_nothing_is_sent_twice
         time.sleep(0.01)
     campaign_id = latest_campaign(world)
     early = world.run("batch-send", "--resume", campaign_id)
+    assert world.run("campaign", "show", campaign_id).json()["sending_pid"] == first.pid
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert early.code == 6, early.stderr
     assert f"campaign {campaign_id} is being sent by another run" in early.stderr
     assert early.stdout == ""
     assert json.loads(out)["chunks"]["sent"] == 20
+    assert world.run("campaign", "show", campaign_id).json()["sending_pid"] is None
     figures = exactly_once(service, numbers, "resume during the first run")
     record_figures("resume while sending", runs=2, **figures)
 
