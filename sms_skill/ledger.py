@@ -160,7 +160,8 @@ def record_chunk(db: sqlite3.Connection, campaign_id: str, chunk: int,
     """The rows of one campaign chunk about to be sent: ``pending``."""
     db.execute("INSERT INTO ledger (recipient, message, at, state, origin, part) "
                "SELECT key, message, ?, 'pending', campaign_id, chunk FROM campaign_rows "
-               "WHERE campaign_id=? AND chunk=?", (now or time.time(), campaign_id, chunk))
+               "WHERE campaign_id=? AND chunk=? AND key IS NOT NULL",  # NULL: planned by an
+               (now or time.time(), campaign_id, chunk))  # older version, without keys
 
 
 def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,

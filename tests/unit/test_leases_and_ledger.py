@@ -118,3 +118,38 @@ def test_two_spellings_of_one_number_in_a_file_are_a_duplicate_row(store):
 
     with pytest.raises(InputError, match=r"line 2: \+8613800138000 is listed twice"):
         planned(store, ["13800138000", "+8613800138000"], "a")
+
+
+def test_a_campaign_planned_by_an_older_version_can_still_be_resumed(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE campaigns (id TEXT PRIMARY KEY, created REAL NOT NULL, kind TEXT NOT NULL,
+            source TEXT, fingerprint TEXT NOT NULL, sign_name TEXT, template_code TEXT NOT NULL,
+            template_param TEXT, out_id TEXT, recipients INTEGER NOT NULL,
+            skipped INTEGER NOT NULL);
+        CREATE TABLE campaign_rows (campaign_id TEXT NOT NULL, line INTEGER NOT NULL,
+            chunk INTEGER NOT NULL, phone TEXT NOT NULL, sign_name TEXT, params TEXT,
+            PRIMARY KEY (campaign_id, phone));
+        CREATE TABLE chunks (campaign_id TEXT NOT NULL, seq INTEGER NOT NULL,
+            size INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'planned',
+            attempts INTEGER NOT NULL DEFAULT 0, out_id TEXT NOT NULL, biz_id TEXT, code TEXT,
+            message TEXT, started REAL, finished REAL, PRIMARY KEY (campaign_id, seq));
+        INSERT INTO campaigns VALUES ('old', 0, 'send', '--phone-file', 'f', 'S', 'SMS_1',
+            NULL, NULL, 1, 0);
+        INSERT INTO campaign_rows VALUES ('old', 1, 0, '13800138000', NULL, NULL);
+        INSERT INTO chunks (campaign_id, seq, size, out_id) VALUES ('old', 0, 1, 'sms-old.0');
+    """)
+    old.commit()
+    old.close()
+    store = Store(path)
+    try:
+        me = current_owner()
+        assert [c["seq"] for c in store.claim("old", me)] == [0]
+        assert store.begin(store.campaign("old"), 0, me, 1) is None
+        store.finish("old", 0, "sent", "1^0", None, None)
+        assert store.counts("old")["chunks"]["sent"] == 1
+    finally:
+        store.close()
