@@ -232,8 +232,8 @@ class Store:
             ledger.record_chunk(db, campaign_id, seq, now)
         return None
 
-    def retry_later(self, campaign_id: str, seq: int, code: str) -> None:
-        """A throttled call was not accepted: the chunk is planned again."""
+    def retry_later(self, campaign_id: str, seq: int, code: str | None) -> None:
+        """A throttled call was not accepted, or none was made: planned again."""
         with self.transaction() as db:
             db.execute("UPDATE chunks SET state='planned', code=? WHERE campaign_id=? AND "
                        "seq=?", (code, campaign_id, seq))
@@ -332,6 +332,7 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                 f"see `campaign show {earlier[0]}`, continue it with `--resume "
                 f"{earlier[0]}`, add --skip-sent to send only to those it did not reach, "
                 "or add --force for a second campaign on purpose.")
+        ledger.prune(db)
         if not force:
             conflicts = ledger.campaign_conflicts(db, campaign_id, result.recipients)
             if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
@@ -456,6 +457,9 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                 if refused != "lease lost":
                     on_chunk({**chunk, "state": "failed", "code": "DUPLICATE"},
                              next(finished), len(todo))
+                return
+            if stop.is_set():  # stopped between the claim and the call: nothing went out
+                store.retry_later(campaign_id, seq, None)
                 return
             state, biz_id, code, message = "unknown", None, None, None
             try:

@@ -96,6 +96,7 @@ class Journal:
         keys = [recipient_key(r) for r in recipients]
         with database.immediate(self._db) as db:
             self._settle_dead(db)
+            ledger.prune(db, now)
             keep = list(range(len(recipients)))
             if not force:
                 conflicts = ledger.check(db, recipients, keys, messages, now)

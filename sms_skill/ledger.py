@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_recipient ON ledger (recipient, message, at);
 CREATE INDEX IF NOT EXISTS ledger_origin ON ledger (origin, part);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
 """
 
 #: The WHERE clause of an entry that blocks a new send: ok within the window, or pending
@@ -144,6 +145,12 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
         found.total = db.execute("SELECT count(*) FROM campaign_rows WHERE campaign_id=? AND "
                                  "chunk=?", (campaign_id, chunk)).fetchone()[0]
     return found
+
+
+def prune(db: sqlite3.Connection, now: float | None = None) -> None:
+    """Forget entries too old to block anything."""
+    ok_since, unknown_since = _since(now or time.time())
+    db.execute("DELETE FROM ledger WHERE at<?", (min(ok_since, unknown_since),))
 
 
 def record(db: sqlite3.Connection, keys: Iterable[str], messages: Iterable[str], origin: str,

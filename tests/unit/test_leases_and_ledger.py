@@ -153,3 +153,17 @@ def test_a_campaign_planned_by_an_older_version_can_still_be_resumed(tmp_path):
         assert store.counts("old")["chunks"]["sent"] == 1
     finally:
         store.close()
+
+
+def test_entries_too_old_to_block_anything_are_forgotten(store):
+    import time
+
+    from sms_skill import ledger
+
+    now = time.time()
+    with store.transaction() as db:
+        ledger.record(db, ["8613800138000"], ["m"], "send-1", now=now - 2 * 86400)
+        ledger.record(db, ["8613900139000"], ["m"], "send-2", now=now - 3600)
+        ledger.prune(db, now)
+        left = [key for (key,) in db.execute("SELECT recipient FROM ledger")]
+    assert left == ["8613900139000"]  # still blocks while its outcome may be unknown
