@@ -77,3 +77,43 @@ def test_a_connection_that_never_opened_is_failed(session, invoke):
         "dysmsapi.aliyuncs.com: no such host\n"))
     assert invoke(*SEND_ARGS).code == 1
     assert json.loads(invoke("history").stdout)[0]["Outcome"] == "failed"
+
+
+def _send_argv(numbers: str) -> list[str]:
+    return product("send-sms", "--phone-numbers", numbers, "--sign-name", "AliyunDemo",
+                   "--template-code", "SMS_123456")
+
+
+def test_skip_sent_sends_only_to_numbers_that_did_not_get_the_message(session, invoke):
+    session.register(_send_argv("13800138000"), stdout=answer(SEND_OK))
+    session.register(_send_argv("+85261234567"), stdout=answer(SEND_OK))
+    assert invoke(*SEND_ARGS).code == 0
+    both = ["send", "-p", "+8613800138000,+85261234567", "-s", "AliyunDemo", "-t", "SMS_123456"]
+    refused = invoke(*both)
+    assert refused.code == 6
+    assert "1 of 2 recipient(s): 1 already got this message (BizId 900619746936498440^0)" \
+        in refused.stderr
+    assert "138****8000" in refused.stderr and "--skip-sent" in refused.stderr
+    rest = invoke(*both, "--skip-sent")
+    assert rest.code == 0, rest.stderr
+    assert "skipped 1 recipient(s)" in rest.stderr
+    assert product_calls(session) == 2  # the second call went to +85261234567 only
+
+
+def test_skip_sent_keeps_the_batch_arrays_in_step(session, invoke):
+    batch = product("send-batch-sms", "--phone-number-json", '["13900139000"]',
+                    "--sign-name-json", '["B"]', "--template-code", "SMS_123456",
+                    "--template-param-json", '[{"code":"2"}]')
+    session.register(_send_argv("13800138000"), stdout=answer(SEND_OK))
+    session.register(batch, stdout=answer(SEND_OK))
+    single = ["send", "-p", "13800138000", "-s", "A", "-t", "SMS_123456", "-tp",
+              '{"code":"1"}']
+    session.register(product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "A",
+                             "--template-code", "SMS_123456", "--template-param",
+                             '{"code":"1"}'), stdout=answer(SEND_OK))
+    assert invoke(*single).code == 0
+    result = invoke("batch-send", "--phone-number-json", '["8613800138000","13900139000"]',
+                    "--sign-name-json", '["A","B"]', "-t", "SMS_123456",
+                    "--template-param-json", '[{"code":"1"},{"code":"2"}]', "--skip-sent")
+    assert result.code == 0, result.stderr
+    assert list(session.calls[-2]) == batch  # the last call before AI mode off
