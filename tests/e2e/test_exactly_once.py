@@ -113,13 +113,16 @@ def csv_file(tmp_path: Path, numbers: list[str]) -> Path:
 
 
 def finish_campaign(world, campaign_id: str, resume: str, rng: random.Random,
-                    context: str, kills: int) -> int:
+                    context: str, kills: int, verdicts: Counter | None = None) -> int:
     """Reconcile and resume (killing some resumes too) until every chunk is sent; returns
-    the number of runs it took."""
+    the number of runs it took. ``verdicts`` counts reconcile's findings: "sent" for a
+    chunk accepted by the service although its run died before hearing so."""
     runs = 0
     for _ in range(12):
         settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
         assert settled.code in (0, 1), f"{context}: {settled.stderr}"
+        if verdicts is not None:
+            verdicts.update(s["now"] for s in settled.json()["settled"])
         if settled.json()["chunks"]["sent"] == sum(settled.json()["chunks"].values()):
             return runs
         runs += 1
@@ -138,6 +141,7 @@ def test_randomized_kill_9_and_resume_trials(world, service, tmp_path):
     seed = int(os.environ.get("EXACTLY_ONCE_SEED") or random.SystemRandom().randrange(10**6))
     rng = random.Random(seed)
     total = {"runs": 0, "numbers": 0, "twice": 0, "lost": 0}
+    verdicts: Counter = Counter()
     previous = None
     for trial in range(TRIALS):
         context = f"seed {seed}, trial {trial}"
@@ -167,7 +171,8 @@ def test_randomized_kill_9_and_resume_trials(world, service, tmp_path):
             assert done.code == 0, f"{context}: {done.stderr}"
             runs += 1
             campaign_id = latest_campaign(world)
-        runs += finish_campaign(world, campaign_id, resume, rng, context, kills=2)
+        runs += finish_campaign(world, campaign_id, resume, rng, context, kills=2,
+                                verdicts=verdicts)
         previous = campaign_id
         service_numbers = [n for r in service.requests()[before:] for n in r["phones"]]
         assert set(map(handset, service_numbers)) <= set(map(handset, numbers)), context
@@ -177,7 +182,9 @@ def test_randomized_kill_9_and_resume_trials(world, service, tmp_path):
         assert (twice, lost) == (0, 0), f"{context}: {twice} sent twice, {lost} lost"
         total = {"runs": total["runs"] + runs, "numbers": total["numbers"] + len(numbers),
                  "twice": total["twice"] + twice, "lost": total["lost"] + lost}
-    record_figures("kill -9 and resume", seed=seed, trials=TRIALS, **total)
+    record_figures("kill -9 and resume", seed=seed, trials=TRIALS, **total,
+                   reconciled_as_sent=verdicts["sent"],
+                   reconciled_as_never_sent=verdicts["planned"])
 
 
 def test_a_resume_while_the_first_run_sends_is_refused_and_nothing_is_sent_twice(
