@@ -580,7 +580,7 @@ def explain(code):
                          "See the Triage section of that file; for a send, check delivery "
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
-            "Section": entry.section}
+            "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}
     _emit(output.render(data, settings.format, output.compile_query(settings.query)))
 
 
@@ -681,9 +681,11 @@ def campaign_reconcile(client, campaign_id, min_age):
 def history(limit, no_mask):
     """The local journal of sends: when, to whom (masked), BizId, outcome.
 
-    Every real send is recorded; the same send again within SMS_SKILL_DUPLICATE_WINDOW
-    seconds (default 600) is refused with exit 6 unless --force. Outcome "unknown" means
-    the call timed out or was cut off: check it with query-status before any resend.
+    Every real send is recorded, and so is each of its recipients: the same message to the
+    same number (in any spelling) within SMS_SKILL_DUPLICATE_WINDOW seconds (default 600),
+    or within 24 hours while its outcome is unknown, is refused with exit 6 unless --force
+    or --skip-sent. Outcome "unknown" means the call timed out, was cut off or got an
+    answer that proves nothing: check it with query-status before any resend.
 
     \b
     Example:
