@@ -675,6 +675,35 @@ def campaign_reconcile(client, campaign_id, min_age):
         store.close()
 
 
+def _reconcile_outcome(result: object) -> SkillError | None:
+    from sms_skill.errors import OutcomeUnknown
+
+    left = [s for s in result.get("settled", []) if s["now"] == "unknown"]
+    if not left:
+        return None
+    return OutcomeUnknown(f"{len(left)} send(s) still with an unknown outcome;",
+                          "run `reconcile` again later; do not resend meanwhile.")
+
+
+@cli.command()
+@click.option("--min-age", default=120, show_default=True,
+              help="Seconds a send without a receipt must be old before it counts as "
+                   "never sent.")
+@run_operation(outcome=_reconcile_outcome)
+def reconcile(client, min_age):
+    """Settle single and batch sends whose outcome is unknown, from delivery receipts.
+
+    A receipt with the send's OutId means it was accepted (history: ok); none, for a send
+    older than --min-age seconds, means it never arrived (failed: the same send may be made
+    again). Exit 5 while some stay unknown. For campaigns, use `campaign reconcile ID`.
+
+    \b
+    Example:
+      send_sms.sh reconcile
+    """
+    return _ops().reconcile_sends(client, min_age)
+
+
 @cli.command()
 @click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")

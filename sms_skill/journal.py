@@ -122,6 +122,25 @@ class Journal:
                        (outcome, biz_id, code, time.time(), send_id))
             ledger.settle(db, f"send-{send_id}", 0, outcome, biz_id)
 
+    def doubtful(self, since: float) -> list[Entry]:
+        """Sends since ``since`` whose outcome is unknown (dead runs' pending ones too)."""
+        with database.immediate(self._db) as db:
+            self._settle_dead(db)
+        rows = self._db.execute(
+            "SELECT id, created, action, recipients, sign_names, template_code, out_id,"
+            " outcome, biz_id, code FROM sends WHERE outcome='unknown' AND created>=? "
+            "ORDER BY id", (since,))
+        return [Entry(r[0], r[1], r[2], r[3].split(","), r[4].split(","), *r[5:])
+                for r in rows]
+
+    def settle(self, send_id: int, outcome: str) -> None:
+        """Reconcile's verdict on an unknown send: ``ok`` (a receipt) or ``failed`` (none
+        after the wait: never arrived, so the same send may be made again)."""
+        with database.immediate(self._db) as db:
+            db.execute("UPDATE sends SET outcome=?, code=? WHERE id=? AND outcome='unknown'",
+                       (outcome, "reconciled", send_id))
+            ledger.settle(db, f"send-{send_id}", 0, outcome)
+
     def entries(self, limit: int = 20) -> list[Entry]:
         """The newest sends first."""
         with database.immediate(self._db) as db:

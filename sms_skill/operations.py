@@ -158,6 +158,47 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                           out_id=out_id, force=force, skip_sent=skip_sent)
 
 
+def reconcile_sends(client: Client, min_age: float = 120) -> dict:
+    """Settle single and batch sends of the last 24 hours whose outcome is unknown, from
+    delivery receipts: a receipt carrying the send's OutId for its first recipient means it
+    was accepted (``ok``); none, for a send at least ``min_age`` seconds old, means it never
+    arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
+    import time
+
+    from sms_skill import delivery
+    from sms_skill.journal import Journal
+    from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
+
+    v.int_range(min_age, "--min-age", 0, 24 * 3600)
+    journal = Journal()
+    settled = []
+    try:
+        for entry in journal.doubtful(time.time() - UNKNOWN_HOLD_SECONDS):
+            was = {"send": entry.id, "was": "unknown", "recipients": len(entry.recipients)}
+            if not entry.out_id:
+                settled.append({**was, "now": "unknown", "note": "no OutId to match: check "
+                                f"with `query-status -p {entry.recipients[0]}`"})
+                continue
+            day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
+            response = client.call("QuerySendDetails", {
+                "PhoneNumber": entry.recipients[0], "SendDate": day, "PageSize": 50,
+                "CurrentPage": 1})
+            if client.dry_run:
+                continue
+            found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
+            age = time.time() - entry.created
+            if not found and age < min_age:
+                settled.append({**was, "now": "unknown",
+                                "note": f"no receipt yet; try again in {min_age - age:.0f} s"})
+                continue
+            outcome = "ok" if found else "failed"
+            journal.settle(entry.id, outcome)
+            settled.append({**was, "now": outcome})
+    finally:
+        journal.close()
+    return {"settled": settled}
+
+
 def _page(page_index: object, page_size: object, max_size: int = 50,
           index_option: str = "--page-index") -> tuple[int, int]:
     return (v.int_range(page_index, index_option, 1, 1_000_000),

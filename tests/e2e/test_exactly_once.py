@@ -395,3 +395,30 @@ def test_a_signal_stops_a_campaign_at_once_with_its_summary_and_next_step(
     campaign_id = summary["campaign"]
     assert f"campaign reconcile {campaign_id}" in last and f"send --resume {campaign_id}" in last
     assert world.ai_mode()["enabled"] is False
+
+
+def test_reconcile_settles_unknown_single_sends_from_their_receipts(world, service):
+    send = ["send", "-s", SIGN, "-t", TEMPLATE, "-tp", PARAM]
+    # accepted by the service, but its answer came too late: the call was stopped
+    slow = world.run(*send, "-p", "13800138000", FAKE_ALIYUN_SERVICE_DELAY_MS="30000",
+                     SMS_SKILL_CALL_TIMEOUT="1")
+    assert slow.code == 5, slow.stderr
+    world.mock(scenarios.read_timeout())  # this one never reached the service
+    lost = world.run(*send, "-p", "13900139000")
+    assert lost.code == 5, lost.stderr
+    del world.env["ALIBABA_CLOUD_CLI_MOCK"]
+    assert world.run(*send, "-p", "13900139000").code == 6  # unknown: refused
+
+    young = world.run("reconcile")
+    assert young.code == 5, young.stderr
+    verdicts = [(s["now"], s.get("note", "")) for s in young.json()["settled"]]
+    assert verdicts[0] == ("ok", "") and verdicts[1][0] == "unknown"
+    assert "no receipt yet" in verdicts[1][1]
+
+    settled = world.run("reconcile", "--min-age", "0")
+    assert settled.code == 0, settled.stderr
+    assert [s["now"] for s in settled.json()["settled"]] == ["failed"]
+    assert [e["Outcome"] for e in world.run("history").json()] == ["failed", "ok"]
+    assert world.run(*send, "-p", "13900139000").code == 0  # never arrived: may be sent
+    assert world.run(*send, "-p", "13800138000").code == 6  # it did arrive
+    exactly_once(service, ["13800138000", "13900139000"], "reconciled single sends")
