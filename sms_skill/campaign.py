@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import database, ledger
+from sms_skill import database, ledger, paths
 from sms_skill.errors import (
     ApiFailure,
     DuplicateSend,
@@ -107,10 +107,18 @@ class Plan:
 class Store:
     """The campaign tables; safe to share between the worker threads of one run."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, known: Path | None = None) -> None:
+        """``known``: another database whose ledger ``plan`` checks, read only (a dry run
+        plans in a scratch database but must see what was really sent)."""
         self.path = path or database.default_path()
         self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
         self._lock = threading.Lock()
+        self.ledger_table = "ledger"
+        if known is not None and known.exists():
+            self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
+            if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
+                                ).fetchone():
+                self.ledger_table = "known.ledger"
 
     def close(self) -> None:
         self._db.close()
@@ -332,9 +340,11 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                 f"see `campaign show {earlier[0]}`, continue it with `--resume "
                 f"{earlier[0]}`, add --skip-sent to send only to those it did not reach, "
                 "or add --force for a second campaign on purpose.")
-        ledger.prune(db)
+        if store.ledger_table == "ledger":
+            ledger.prune(db)
         if not force:
-            conflicts = ledger.campaign_conflicts(db, campaign_id, result.recipients)
+            conflicts = ledger.campaign_conflicts(db, campaign_id, result.recipients,
+                                                  table=store.ledger_table)
             if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
                 raise conflicts.error(single=False)
             if conflicts:
@@ -673,7 +683,9 @@ def start(client, *, kind: str, source: str, template_code: str,
     reader, raw = recipients.open_source(source, option)
     # A dry run plans in a throw-away database file: rows stream to disk, not to memory.
     scratch = tempfile.TemporaryDirectory(prefix="sms-plan-") if client.dry_run else None
-    store = Store(Path(scratch.name) / database.DB_FILE if scratch else None)
+    store = (Store(Path(scratch.name) / database.DB_FILE,
+                   known=paths.data_dir(create=False) / database.DB_FILE)
+             if scratch else Store())
     try:
         rows = (recipients.phone_rows(reader) if kind == "send"
                 else recipients.batch_rows(reader, sign_name))
@@ -730,6 +742,7 @@ def dry_plan(client, store: Store, planned: Plan) -> dict:
         commands.append(shlex.join(client.command(action, params)))
     return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
             "calls": planned.chunks, "skipped_rows": planned.bad_total,
+            "already_sent": planned.already_sent,
             "first_command": commands[0], "last_command": commands[-1]}
 
 

@@ -127,14 +127,16 @@ def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
 
 
 def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
-                       now: float | None = None, chunk: int | None = None) -> Conflicts:
-    """The blocking entries of other sends for the rows of a campaign (or of one chunk)."""
+                       now: float | None = None, chunk: int | None = None,
+                       table: str = "ledger") -> Conflicts:
+    """The blocking entries of other sends for the rows of a campaign (or of one chunk),
+    from ``table`` (``known.ledger``: an attached database's)."""
     ok_since, unknown_since = _since(now or time.time())
     found = Conflicts(total=total)
     in_chunk = "" if chunk is None else "AND r.chunk=? "
     rows = db.execute(
         f"SELECT r.phone, r.key, l.state, l.origin, l.biz_id FROM campaign_rows r "  # noqa: S608
-        f"JOIN ledger l ON l.recipient=r.key AND l.message=r.message "
+        f"JOIN {table} l ON l.recipient=r.key AND l.message=r.message "
         f"WHERE r.campaign_id=? {in_chunk}AND l.origin!=? AND {_BLOCKING} "
         f"ORDER BY r.line, l.state='ok' DESC",
         (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, ok_since,

@@ -20,10 +20,12 @@ def cache_dir() -> Path:
     return path
 
 
-def data_dir() -> Path:
-    """The send journal (``$XDG_DATA_HOME`` or ~/.local/share)."""
+def data_dir(create: bool = True) -> Path:
+    """The send journal (``$XDG_DATA_HOME`` or ~/.local/share), created unless ``create``
+    is false."""
     path = _base("XDG_DATA_HOME", ".local/share") / APP
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -422,3 +422,15 @@ def test_reconcile_settles_unknown_single_sends_from_their_receipts(world, servi
     assert world.run(*send, "-p", "13900139000").code == 0  # never arrived: may be sent
     assert world.run(*send, "-p", "13800138000").code == 6  # it did arrive
     exactly_once(service, ["13800138000", "13900139000"], "reconciled single sends")
+
+
+def test_a_dry_run_of_a_campaign_sees_what_was_already_sent(world, service, tmp_path):
+    send = ["-s", SIGN, "-t", TEMPLATE, "-tp", PARAM]
+    assert world.run("send", "-p", "13800138000", *send).code == 0
+    path = phone_file(tmp_path, ["+8613800138000", "13700137000"])
+    refused = world.run("--dry-run", "send", "--phone-file", str(path), *send)
+    assert refused.code == 6 and "1 of 2 recipient(s)" in refused.stderr
+    plan = world.run("--dry-run", "send", "--phone-file", str(path), *send, "--skip-sent")
+    assert plan.code == 0, plan.stderr
+    assert (plan.json()["recipients"], plan.json()["already_sent"]) == (1, 1)
+    assert len(service.requests()) == 1  # the dry runs sent nothing
