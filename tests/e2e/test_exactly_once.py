@@ -220,8 +220,9 @@ def test_concurrent_resumes_after_a_kill_send_each_chunk_once(world, service, tm
         time.sleep(0.01)
     kill_9(first)
     campaign_id = latest_campaign(world)
-    resumes = [start(world, "batch-send", "--resume", campaign_id, "--parallel", "2")
-               for _ in range(3)]
+    # A slow service keeps the first resume busy for seconds: the others start meanwhile.
+    resumes = [start(world, "batch-send", "--resume", campaign_id, "--parallel", "2",
+                     FAKE_ALIYUN_SERVICE_DELAY_MS="300") for _ in range(3)]
     outcomes = []
     for proc in resumes:
         out, err = proc.communicate(timeout=120)
