@@ -192,7 +192,7 @@ def test_a_resume_while_the_first_run_sends_is_refused_and_nothing_is_sent_twice
     numbers = [str(13100000000 + i) for i in range(2000)]
     command = ["batch-send", "--csv", str(csv_file(tmp_path, numbers)), "-s", SIGN,
                "-t", TEMPLATE, "--parallel", "2"]
-    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="300")
+    first = start(world, *command, FAKE_ALIYUN_SERVICE_DELAY_MS="500")  # ~5 s of sending
     while not service.requests():
         assert first.poll() is None, first.communicate()
         time.sleep(0.01)
