@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sms_skill import tunables
 from sms_skill.errors import DuplicateSend
 from sms_skill.validation import mask
+
+if TYPE_CHECKING:  # the dry-run path computes message keys without opening any database
+    import sqlite3
 
 #: A send whose outcome is unknown (or that never recorded one) blocks the same message to
 #: the same recipient for this long.

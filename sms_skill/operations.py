@@ -25,24 +25,27 @@ def service_today() -> str:
 
 def journaled_send(client: Client, action: str, build: Callable[[list[int]], dict], *,
                    recipients: list[str], sign_names: list[str], template_code: str,
-                   params: object, messages: list[str], out_id: str | None,
+                   params: object, messages: list[tuple], out_id: str | None,
                    force: bool = False, skip_sent: bool = False) -> dict:
     """Make a send through the journal and the per-recipient ledger: refused (exit 6) when
     a recipient got, or may have got, the same message recently, unless ``force``;
-    ``skip_sent`` sends to the others only. ``build(positions)`` gives the API parameters
-    for the recipients at those positions. The outcome is recorded whatever happens. Dry
-    runs are not journaled."""
+    ``skip_sent`` sends to the others only. ``messages[i]`` is what makes recipient i's
+    message: (signature, template, parameters). ``build(positions)`` gives the API
+    parameters for the recipients at those positions. The outcome is recorded whatever
+    happens. Dry runs are not journaled."""
     everyone = list(range(len(recipients)))
     if client.dry_run:
         return client.call(action, build(everyone), recipient=recipients[0])
     from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
+    from sms_skill.ledger import message_key
 
     journal = Journal()
     try:
         send_id, keep = journal.reserve(
             action=action, recipients=recipients, sign_names=sign_names,
-            template_code=template_code, params=params, messages=messages, out_id=out_id,
+            template_code=template_code, params=params,
+            messages=[message_key(*parts) for parts in messages], out_id=out_id,
             force=force, skip_sent=skip_sent)
     except BaseException:
         journal.close()
@@ -76,17 +79,15 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
 
 def new_out_id() -> str:
     """An OutId for a send the user gave none: its receipts can be told from others."""
-    import secrets
+    import os  # not secrets: it imports hmac and hashlib on the dry-run path
 
-    return f"sms-{service_today()}-{secrets.token_hex(5)}"
+    return f"sms-{service_today()}-{os.urandom(5).hex()}"
 
 
 def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
          template_param: str | None = None, out_id: str | None = None, *,
          verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendSms to up to 1000 numbers with one signature, template and parameters."""
-    from sms_skill.ledger import message_key
-
     numbers = v.phone_numbers(phone_numbers).split(",")
     v.non_empty(sign_name, "--sign-name")
     v.non_empty(template_code, "--template-code")
@@ -101,7 +102,7 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
         "PhoneNumbers": ",".join(numbers[i] for i in keep), "SignName": sign_name,
         "TemplateCode": template_code, "TemplateParam": template_param, "OutId": out_id,
     }, recipients=numbers, sign_names=[sign_name], template_code=template_code,
-        params=params, messages=[message_key(sign_name, template_code, params)] * len(numbers),
+        params=params, messages=[(sign_name, template_code, params)] * len(numbers),
         out_id=out_id, force=force, skip_sent=skip_sent)
 
 
@@ -110,8 +111,6 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                sms_up_extend_code_json: str | None = None, out_id: str | None = None, *,
                verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendBatchSms: per-recipient signatures and parameters, up to 100 numbers."""
-    from sms_skill.ledger import message_key
-
     numbers = v.string_array(phone_number_json, "--phone-number-json")
     v.phone_list(numbers, "--phone-number-json", v.MAX_BATCH_NUMBERS)
     signs = v.string_array(sign_name_json, "--sign-name-json")
@@ -153,7 +152,7 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
     return journaled_send(client, "SendBatchSms", build, recipients=numbers, sign_names=signs,
                           template_code=template_code,
                           params=[list(pair) for pair in zip(numbers, signs, per_row)],
-                          messages=[message_key(sign, template_code, row)
+                          messages=[(sign, template_code, row)
                                     for sign, row in zip(signs, per_row)],
                           out_id=out_id, force=force, skip_sent=skip_sent)
 
