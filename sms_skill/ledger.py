@@ -64,7 +64,7 @@ class Conflicts:
 
     recipients: set[str] = field(default_factory=set)  # canonical keys
     total: int = 0  # recipients of the new send
-    states: dict[str, int] = field(default_factory=dict)  # earliest blocking state: count
+    states: dict[str, int] = field(default_factory=dict)  # surest state per recipient: count
     origins: list[str] = field(default_factory=list)  # "campaign ID" or "BizId X"
     samples: list[str] = field(default_factory=list)  # numbers as the user spelled them
     masked: list[str] = field(default_factory=list)  # the same, masked, in one spelling
