@@ -195,7 +195,8 @@ def _ops():
 def bulk_options(func: Callable) -> Callable:
     for option in reversed([
         click.option("--resume", "resume_id", metavar="ID",
-                     help="Continue campaign ID: send only chunks never attempted."),
+                     help="Continue campaign ID: send only chunks never attempted (refused "
+                          "with exit 6 while another run is sending it)."),
         click.option("--skip-invalid", is_flag=True,
                      help="Send the valid rows of the file and report the bad ones."),
         click.option("--parallel", default=4, show_default=True,
@@ -246,8 +247,9 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     def on_plan(plan):
         click.echo(f"campaign {plan.campaign_id}: {plan.recipients} recipients in "
                    f"{plan.chunks} chunk(s)"
-                   + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else ""),
-                   err=True)
+                   + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else "")
+                   + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
+                      if plan.already_sent else ""), err=True)
         if plan.bad_total:
             from sms_skill.recipients import describe
 
@@ -285,11 +287,14 @@ def _required(value: object, option: str) -> None:
               help="Refuse unless signature and template are approved and every template "
                    "variable has a value (exit 4).")
 @click.option("--force", is_flag=True,
-              help="Send even if the same send was made recently (see `history`).")
+              help="Send even to numbers that got, or may have got, this message recently.")
+@click.option("--skip-sent", is_flag=True,
+              help="Leave out the numbers that got, or may have got, this message recently "
+                   "and send to the others.")
 @bulk_options
 @run_operation(outcome=_campaign_outcome)
 def send(client, phone_numbers, phone_file, sign_name, template_code, template_param, out_id,
-         verify, force, resume_id, skip_invalid, parallel, rate):
+         verify, force, skip_sent, resume_id, skip_invalid, parallel, rate):
     """Send one message to up to 1000 numbers (SendSms), or to a whole file.
 
     Code=OK means the gateway accepted it, not that it was delivered: check with
@@ -310,11 +315,11 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
         _required(template_code, "--template-code")
     if phone_numbers is not None:
         return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
-                           out_id, verify=verify, force=force)
+                           out_id, verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
                  template_code=template_code, sign_name=sign_name,
                  template_param=template_param, out_id=out_id, skip_invalid=skip_invalid,
-                 force=force, verify=verify)
+                 force=force, skip_sent=skip_sent, verify=verify)
 
 
 @cli.command("batch-send")
@@ -334,12 +339,15 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
 @click.option("--verify", is_flag=True,
               help="Refuse unless every signature and the template are approved (exit 4).")
 @click.option("--force", is_flag=True,
-              help="Send even if the same send was made recently (see `history`).")
+              help="Send even to numbers that got, or may have got, this message recently.")
+@click.option("--skip-sent", is_flag=True,
+              help="Leave out the numbers that got, or may have got, this message recently "
+                   "and send to the others.")
 @bulk_options
 @run_operation(outcome=_campaign_outcome)
 def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,
                template_param_json, sms_up_extend_code_json, out_id, verify, force,
-               resume_id, skip_invalid, parallel, rate):
+               skip_sent, resume_id, skip_invalid, parallel, rate):
     """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms),
     or to every row of a CSV file as a resumable campaign.
 
@@ -358,10 +366,10 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
         _required(sign_name_json, "--sign-name-json")
         return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
                                  template_param_json, sms_up_extend_code_json, out_id,
-                                 verify=verify, force=force)
+                                 verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "batch", csv_file, resume_id, parallel=parallel, rate=rate,
                  template_code=template_code, sign_name=sign_name, out_id=out_id,
-                 skip_invalid=skip_invalid, force=force, verify=verify)
+                 skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
 
 
 def page_options(size: int, index_name: str = "--page-index") -> Callable:
@@ -608,7 +616,7 @@ def explain(code):
                          "See the Triage section of that file; for a send, check delivery "
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
-            "Section": entry.section}
+            "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}
     _emit(output.render(data, settings.format, output.compile_query(settings.query)))
 
 
@@ -687,9 +695,9 @@ def campaign_show(store, campaign_id):
 def campaign_reconcile(client, campaign_id, min_age):
     """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
 
-    A receipt with the chunk's OutId means it was sent; none, for a chunk older than
+    A receipt with the chunk's own OutId means it was sent; none, for a chunk older than
     --min-age seconds, means it never arrived, and `--resume ID` will send it. Younger
-    chunks without a receipt are left for a later reconcile.
+    chunks without a receipt, and chunks a running run is sending, are left for later.
 
     \b
     Example:
@@ -704,6 +712,35 @@ def campaign_reconcile(client, campaign_id, min_age):
         store.close()
 
 
+def _reconcile_outcome(result: object) -> SkillError | None:
+    from sms_skill.errors import OutcomeUnknown
+
+    left = [s for s in result.get("settled", []) if s["now"] == "unknown"]
+    if not left:
+        return None
+    return OutcomeUnknown(f"{len(left)} send(s) still with an unknown outcome;",
+                          "run `reconcile` again later; do not resend meanwhile.")
+
+
+@cli.command()
+@click.option("--min-age", default=120, show_default=True,
+              help="Seconds a send without a receipt must be old before it counts as "
+                   "never sent.")
+@run_operation(outcome=_reconcile_outcome)
+def reconcile(client, min_age):
+    """Settle single and batch sends whose outcome is unknown, from delivery receipts.
+
+    A receipt with the send's OutId means it was accepted (history: ok); none, for a send
+    older than --min-age seconds, means it never arrived (failed: the same send may be made
+    again). Exit 5 while some stay unknown. For campaigns, use `campaign reconcile ID`.
+
+    \b
+    Example:
+      {prog} reconcile
+    """
+    return _ops().reconcile_sends(client, min_age)
+
+
 @cli.group(cls=Group, invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
@@ -711,9 +748,11 @@ def campaign_reconcile(client, campaign_id, min_age):
 def history(ctx, limit, no_mask):
     """The local journal of sends: when, to whom (masked), BizId, outcome.
 
-    Every real send is recorded; the same send again within SMS_SKILL_DUPLICATE_WINDOW
-    seconds (default 600) is refused with exit 6 unless --force. Outcome "unknown" means
-    the call timed out or was cut off: check it with query-status before any resend.
+    Every real send is recorded, and so is each of its recipients: the same message to the
+    same number (in any spelling) within SMS_SKILL_DUPLICATE_WINDOW seconds (default 600),
+    or within 24 hours while its outcome is unknown, is refused with exit 6 unless --force
+    or --skip-sent. Outcome "unknown" means the call timed out, was cut off or got an
+    answer that proves nothing: check it with query-status before any resend.
     Sends and campaigns are kept SMS_SKILL_RETENTION_DAYS days (default 90); `history
     prune` forgets older ones now.
 

@@ -160,8 +160,19 @@ class Client:
             return {}
         self.ensure_started()
         from sms_skill import responses
+        from sms_skill.errors import OutcomeUnknown, SkillError
 
         self.product_calls += 1
         done = self._run(argv)
-        return responses.interpret(done, action=action, is_send=action in builder.SEND_ACTIONS,
-                                   recipient=recipient)
+        is_send = action in builder.SEND_ACTIONS
+        try:
+            return responses.interpret(done, action=action, is_send=is_send,
+                                       recipient=recipient)
+        except SkillError:
+            raise
+        except Exception as exc:  # an answer that breaks the parser proves nothing
+            if not is_send:
+                raise
+            raise OutcomeUnknown(f"{action}: the answer could not be read ({type(exc).__name__});"
+                                 " the outcome is unknown.",
+                                 responses.status_hint(recipient)) from exc

@@ -68,8 +68,12 @@ class Connection(sqlite3.Connection):
         return self._guard(sqlite3.Connection.executescript, *args)
 
 
-def connect(path: Path, schema: str) -> Connection:
+def connect(path: Path, schema: str, added_columns: dict[str, list[str]] | None = None,
+            after: str = "") -> Connection:
     """An autocommit connection that waits up to 30 s for other writers.
+
+    ``added_columns`` (table: column definitions) are added to tables an older version
+    created without them; ``after`` (indexes on those columns) runs last.
 
     Switching to WAL and creating tables happen under a file lock: two runs opening a new
     database at the same moment would otherwise fail with "database is locked", since
@@ -88,6 +92,12 @@ def connect(path: Path, schema: str) -> Connection:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
+            for table, columns in (added_columns or {}).items():
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column.split()[0] not in have:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            db.executescript(after)
         except BaseException:
             db.close()
             raise

@@ -63,12 +63,26 @@ class VerifyRefused(SkillError):
 
 
 class OutcomeUnknown(SkillError):
-    """A send may or may not have reached the service (timeout, cut off)."""
+    """A send may or may not have reached the service (timeout, cut off, unreadable answer,
+    or a code meaning "may have been processed")."""
 
     exit_code = OUTCOME_UNKNOWN
+
+    def __init__(self, message: str, hint: str = "", code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
 
 
 class DuplicateSend(SkillError):
     """The same send was made recently; ``--force`` overrides."""
 
     exit_code = DUPLICATE
+
+
+class RunInterrupted(SkillError):
+    """A signal stopped a campaign after its summary was printed; the exit code is the
+    signal's (130 SIGINT, 143 SIGTERM, 129 SIGHUP)."""
+
+    def __init__(self, message: str, hint: str, exit_code: int) -> None:
+        super().__init__(message, hint)
+        self.exit_code = exit_code

@@ -1,7 +1,8 @@
-"""The send journal: every real send, so that the same send is not made twice by accident.
+"""The send journal: every real send, for ``history`` and the per-recipient ledger.
 
 SQLite under the user's data folder. A send is reserved (``pending``) inside an immediate
-transaction before aliyun is called, so of two overlapping identical sends only one gets
+transaction before aliyun is called, and its recipients are checked against and written
+to the ledger in that same transaction, so of two overlapping identical sends only one gets
 through; the outcome (``ok``, ``failed``, ``unknown``) is written when the call returns.
 """
 
@@ -16,12 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sms_skill import database, prog, tunables
-from sms_skill.errors import DuplicateSend
+from sms_skill import database, ledger, tunables
 from sms_skill.liveness import is_alive
-
-#: A send whose outcome is unknown blocks an identical resend for this long.
-UNKNOWN_HOLD_SECONDS = 24 * 3600
+from sms_skill.validation import recipient_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (
@@ -40,14 +38,16 @@ CREATE TABLE IF NOT EXISTS sends (
     finished REAL
 );
 CREATE INDEX IF NOT EXISTS sends_fingerprint ON sends (fingerprint, created);
-"""
+""" + ledger.SCHEMA
 
 
 def fingerprint(action: str, recipients: Sequence[str], sign_names: Sequence[str],
                 template_code: str, params: object) -> str:
-    """Same recipients (in any order), signatures, template and parameters: same value."""
-    canonical = json.dumps([action, sorted(recipients), sorted(set(sign_names)), template_code,
-                            params], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Same recipients (in any order, any spelling), signatures, template and parameters:
+    same value."""
+    canonical = json.dumps([action, sorted(recipient_key(r) for r in recipients),
+                            sorted(set(sign_names)), template_code, params],
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -81,42 +81,74 @@ class Journal:
         for row_id, pid in db.execute("SELECT id, pid FROM sends WHERE outcome='pending'"):
             if pid != os.getpid() and not is_alive(pid):
                 db.execute("UPDATE sends SET outcome='unknown' WHERE id=?", (row_id,))
+                ledger.settle(db, f"send-{row_id}", 0, "unknown")
 
     def reserve(self, *, action: str, recipients: Sequence[str], sign_names: Sequence[str],
-                template_code: str, params: object, out_id: str | None,
-                force: bool = False) -> int:
-        """Record a send about to be made; DuplicateSend (exit 6) if the same one was made
-        within the window, is in flight, or ended with an unknown outcome."""
-        print_ = fingerprint(action, recipients, sign_names, template_code, params)
+                template_code: str, params: object, messages: Sequence[str],
+                out_id: str | None, force: bool = False, skip_sent: bool = False,
+                ) -> tuple[int, list[int]]:
+        """Record a send about to be made, and the positions of the recipients it goes to.
+
+        Refused with DuplicateSend (exit 6) when a recipient got, or may have got, the same
+        message (``messages[i]`` for ``recipients[i]``) within the duplicate window, unless
+        ``force``; ``skip_sent`` leaves those recipients out instead (all of them: refused).
+        """
         now = time.time()
+        keys = [recipient_key(r) for r in recipients]
         with database.immediate(self._db) as db:
             self._settle_dead(db)
+            ledger.prune(db, now)
+            keep = list(range(len(recipients)))
             if not force:
-                earlier = db.execute(
-                    "SELECT created, outcome, biz_id FROM sends WHERE fingerprint=? AND ("
-                    "(outcome IN ('ok', 'pending') AND created>=?) OR "
-                    "(outcome='unknown' AND created>=?)) ORDER BY created DESC LIMIT 1",
-                    (print_, now - tunables.seconds(tunables.DUPLICATE_WINDOW),
-                     now - UNKNOWN_HOLD_SECONDS)).fetchone()
-                if earlier:
-                    raise _duplicate(earlier, recipients)
+                conflicts = ledger.check(db, recipients, keys, messages, now)
+                if conflicts and skip_sent and len(conflicts.recipients) < len(set(keys)):
+                    keep = [i for i in keep if keys[i] not in conflicts.recipients]
+                elif conflicts:
+                    raise conflicts.error(single=True)
+            kept = [recipients[i] for i in keep]
             cursor = db.execute(
                 "INSERT INTO sends (created, fingerprint, action, recipients, sign_names,"
                 " template_code, out_id, pid) VALUES (?,?,?,?,?,?,?,?)",
-                (now, print_, action, ",".join(recipients), ",".join(sign_names),
-                 template_code, out_id, os.getpid()))
-            return int(cursor.lastrowid)
+                (now, fingerprint(action, kept, sign_names, template_code, params), action,
+                 ",".join(kept), ",".join(sign_names), template_code, out_id, os.getpid()))
+            send_id = int(cursor.lastrowid)
+            ledger.record(db, [keys[i] for i in keep], [messages[i] for i in keep],
+                          f"send-{send_id}", now=now)
+            return send_id, keep
 
     def finish(self, send_id: int, outcome: str, biz_id: str | None = None,
                code: str | None = None) -> None:
-        self._db.execute("UPDATE sends SET outcome=?, biz_id=?, code=?, finished=? WHERE id=?",
-                         (outcome, biz_id, code, time.time(), send_id))
+        with database.immediate(self._db) as db:
+            db.execute("UPDATE sends SET outcome=?, biz_id=?, code=?, finished=? WHERE id=?",
+                       (outcome, biz_id, code, time.time(), send_id))
+            ledger.settle(db, f"send-{send_id}", 0, outcome, biz_id)
+
+    def doubtful(self, since: float) -> list[Entry]:
+        """Sends since ``since`` whose outcome is unknown (dead runs' pending ones too)."""
+        with database.immediate(self._db) as db:
+            self._settle_dead(db)
+        rows = self._db.execute(
+            "SELECT id, created, action, recipients, sign_names, template_code, out_id,"
+            " outcome, biz_id, code FROM sends WHERE outcome='unknown' AND created>=? "
+            "ORDER BY id", (since,))
+        return [Entry(r[0], r[1], r[2], r[3].split(","), r[4].split(","), *r[5:])
+                for r in rows]
+
+    def settle(self, send_id: int, outcome: str) -> None:
+        """Reconcile's verdict on an unknown send: ``ok`` (a receipt) or ``failed`` (none
+        after the wait: never arrived, so the same send may be made again)."""
+        with database.immediate(self._db) as db:
+            db.execute("UPDATE sends SET outcome=?, code=? WHERE id=? AND outcome='unknown'",
+                       (outcome, "reconciled", send_id))
+            ledger.settle(db, f"send-{send_id}", 0, outcome)
 
     def prune(self, before: float) -> int:
         """Forget sends made before ``before`` (epoch seconds) that are not in progress;
         returns how many."""
-        return self._db.execute("DELETE FROM sends WHERE created<? AND outcome!='pending'",
-                                (before,)).rowcount
+        with database.immediate(self._db) as db:
+            ledger.forget(db, before)
+            return db.execute("DELETE FROM sends WHERE created<? AND outcome!='pending'",
+                              (before,)).rowcount
 
     def entries(self, limit: int = 20) -> list[Entry]:
         """The newest sends first."""
@@ -128,21 +160,3 @@ class Journal:
         return [Entry(r[0], r[1], r[2], r[3].split(","), r[4].split(","), *r[5:])
                 for r in rows]
 
-
-def _duplicate(earlier: tuple, recipients: Sequence[str]) -> DuplicateSend:
-    created, outcome, biz_id = earlier
-    when = database.local_time(created)
-    first = recipients[0]
-    if outcome == "unknown":
-        return DuplicateSend(
-            f"the same send was attempted at {when} and its outcome is unknown; "
-            "it was not sent again;",
-            f"run `{prog.name()} query-status -p {first}` to see whether it arrived; "
-            "add --force only if it did not.")
-    if outcome == "pending":
-        return DuplicateSend("the same send is in progress in another run; "
-                             "it was not sent again;", "wait for it, then check `history`.")
-    return DuplicateSend(
-        f"the same send was made at {when} (BizId {biz_id}); it was not sent again;",
-        f"check delivery with `{prog.name()} query-status -p {first} --biz-id "
-        f"'{biz_id}'`; add --force to send it once more on purpose.")

@@ -6,6 +6,8 @@ Nothing here prints or parses command lines.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sms_skill import tunables
@@ -21,24 +23,40 @@ def service_today() -> str:
     return datetime.now(SERVICE_TZ).strftime("%Y%m%d")
 
 
-def journaled_send(client: Client, action: str, api_params: dict, *, recipients: list[str],
-                   sign_names: list[str], template_code: str, params: object,
-                   out_id: str | None, force: bool = False) -> dict:
-    """Make a send through the journal: refused as a duplicate (exit 6) unless ``force``,
-    and its outcome recorded whatever happens. Dry runs are not journaled."""
+def journaled_send(client: Client, action: str, build: Callable[[list[int]], dict], *,
+                   recipients: list[str], sign_names: list[str], template_code: str,
+                   params: object, messages: list[tuple], out_id: str | None,
+                   force: bool = False, skip_sent: bool = False) -> dict:
+    """Make a send through the journal and the per-recipient ledger: refused (exit 6) when
+    a recipient got, or may have got, the same message recently, unless ``force``;
+    ``skip_sent`` sends to the others only. ``messages[i]`` is what makes recipient i's
+    message: (signature, template, parameters). ``build(positions)`` gives the API
+    parameters for the recipients at those positions. The outcome is recorded whatever
+    happens. Dry runs are not journaled."""
+    everyone = list(range(len(recipients)))
     if client.dry_run:
-        return client.call(action, api_params, recipient=recipients[0])
-    from sms_skill.errors import ApiFailure, EnvironmentProblem
+        return client.call(action, build(everyone), recipient=recipients[0])
+    from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
+    from sms_skill.ledger import message_key
 
     journal = Journal()
-    send_id = journal.reserve(action=action, recipients=recipients, sign_names=sign_names,
-                              template_code=template_code, params=params, out_id=out_id,
-                              force=force)
+    try:
+        send_id, keep = journal.reserve(
+            action=action, recipients=recipients, sign_names=sign_names,
+            template_code=template_code, params=params,
+            messages=[message_key(*parts) for parts in messages], out_id=out_id,
+            force=force, skip_sent=skip_sent)
+    except BaseException:
+        journal.close()
+        raise
+    if len(keep) < len(recipients):
+        client.report(f"--skip-sent: skipped {len(recipients) - len(keep)} recipient(s) who "
+                      f"got this message, or may have; sending to the other {len(keep)}.")
     outcome, biz_id, code = "unknown", None, None
     calls_before = client.product_calls
     try:
-        result = client.call(action, api_params, recipient=recipients[0])
+        result = client.call(action, build(keep), recipient=recipients[keep[0]])
         outcome, biz_id = "ok", result.get("BizId")
         return result
     except ApiFailure as exc:
@@ -46,6 +64,9 @@ def journaled_send(client: Client, action: str, api_params: dict, *, recipients:
         raise
     except EnvironmentProblem:
         outcome, code = "failed", "environment"
+        raise
+    except OutcomeUnknown as exc:
+        code = exc.code or None
         raise
     except BaseException:
         if client.product_calls == calls_before:  # stopped before the send began
@@ -71,11 +92,18 @@ def _record(client: Client, journal, send_id: int, outcome: str, biz_id: str | N
         journal.close()
 
 
+def new_out_id() -> str:
+    """An OutId for a send the user gave none: its receipts can be told from others."""
+    import os  # not secrets: it imports hmac and hashlib on the dry-run path
+
+    return f"sms-{service_today()}-{os.urandom(5).hex()}"
+
+
 def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
          template_param: str | None = None, out_id: str | None = None, *,
-         verify: bool = False, force: bool = False) -> dict:
+         verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendSms to up to 1000 numbers with one signature, template and parameters."""
-    numbers = v.phone_numbers(phone_numbers)
+    numbers = v.phone_numbers(phone_numbers).split(",")
     v.non_empty(sign_name, "--sign-name")
     v.non_empty(template_code, "--template-code")
     params = v.template_param(template_param)
@@ -84,17 +112,19 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
         from sms_skill import verify as verifying
 
         verifying.verify_send(client, [sign_name], template_code, [params or {}])
-    return journaled_send(client, "SendSms", {
-        "PhoneNumbers": numbers, "SignName": sign_name, "TemplateCode": template_code,
-        "TemplateParam": template_param, "OutId": out_id,
-    }, recipients=numbers.split(","), sign_names=[sign_name], template_code=template_code,
-        params=params, out_id=out_id, force=force)
+    out_id = out_id or new_out_id()
+    return journaled_send(client, "SendSms", lambda keep: {
+        "PhoneNumbers": ",".join(numbers[i] for i in keep), "SignName": sign_name,
+        "TemplateCode": template_code, "TemplateParam": template_param, "OutId": out_id,
+    }, recipients=numbers, sign_names=[sign_name], template_code=template_code,
+        params=params, messages=[(sign_name, template_code, params)] * len(numbers),
+        out_id=out_id, force=force, skip_sent=skip_sent)
 
 
 def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                template_code: str, template_param_json: str | None = None,
                sms_up_extend_code_json: str | None = None, out_id: str | None = None, *,
-               verify: bool = False, force: bool = False) -> dict:
+               verify: bool = False, force: bool = False, skip_sent: bool = False) -> dict:
     """SendBatchSms: per-recipient signatures and parameters, up to 100 numbers."""
     numbers = v.string_array(phone_number_json, "--phone-number-json")
     v.phone_list(numbers, "--phone-number-json", v.MAX_BATCH_NUMBERS)
@@ -114,13 +144,73 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
 
         verifying.verify_send(client, sorted(set(signs)), template_code,
                               params or [{}] * len(numbers))
-    return journaled_send(client, "SendBatchSms", {
-        "PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
-        "TemplateCode": template_code, "TemplateParamJson": template_param_json,
-        "SmsUpExtendCodeJson": sms_up_extend_code_json, "OutId": out_id,
-    }, recipients=numbers, sign_names=signs, template_code=template_code,
-        params=[list(pair) for pair in zip(numbers, signs, params or [None] * len(numbers))],
-        out_id=out_id, force=force)
+    out_id = out_id or new_out_id()
+    given = {"PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
+             "TemplateParamJson": template_param_json,
+             "SmsUpExtendCodeJson": sms_up_extend_code_json}
+    names = dict(zip(given, ["--phone-number-json", "--sign-name-json",
+                             "--template-param-json", "--sms-up-extend-code-json"]))
+
+    def build(keep: list[int]) -> dict:
+        if len(keep) == len(numbers):  # everyone: the arrays exactly as given
+            chosen = given
+        else:
+            chosen = {name: None if text is None else json.dumps(
+                [arrays[names[name]][i] for i in keep], ensure_ascii=False,
+                separators=(",", ":")) for name, text in given.items()}
+        return {"PhoneNumberJson": chosen["PhoneNumberJson"],
+                "SignNameJson": chosen["SignNameJson"], "TemplateCode": template_code,
+                "TemplateParamJson": chosen["TemplateParamJson"],
+                "SmsUpExtendCodeJson": chosen["SmsUpExtendCodeJson"], "OutId": out_id}
+
+    per_row = params or [None] * len(numbers)
+    return journaled_send(client, "SendBatchSms", build, recipients=numbers, sign_names=signs,
+                          template_code=template_code,
+                          params=[list(pair) for pair in zip(numbers, signs, per_row)],
+                          messages=[(sign, template_code, row)
+                                    for sign, row in zip(signs, per_row)],
+                          out_id=out_id, force=force, skip_sent=skip_sent)
+
+
+def reconcile_sends(client: Client, min_age: float = 120) -> dict:
+    """Settle single and batch sends of the last 24 hours whose outcome is unknown, from
+    delivery receipts: a receipt carrying the send's OutId for its first recipient means it
+    was accepted (``ok``); none, for a send at least ``min_age`` seconds old, means it never
+    arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
+    import time
+
+    from sms_skill import delivery
+    from sms_skill.journal import Journal
+    from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
+
+    v.int_range(min_age, "--min-age", 0, 24 * 3600)
+    journal = Journal()
+    settled = []
+    try:
+        for entry in journal.doubtful(time.time() - UNKNOWN_HOLD_SECONDS):
+            was = {"send": entry.id, "was": "unknown", "recipients": len(entry.recipients)}
+            if not entry.out_id:
+                settled.append({**was, "now": "unknown", "note": "no OutId to match: check "
+                                f"with `query-status -p {entry.recipients[0]}`"})
+                continue
+            day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
+            response = client.call("QuerySendDetails", {
+                "PhoneNumber": entry.recipients[0], "SendDate": day, "PageSize": 50,
+                "CurrentPage": 1})
+            if client.dry_run:
+                continue
+            found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
+            age = time.time() - entry.created
+            if not found and age < min_age:
+                settled.append({**was, "now": "unknown",
+                                "note": f"no receipt yet; try again in {min_age - age:.0f} s"})
+                continue
+            outcome = "ok" if found else "failed"
+            journal.settle(entry.id, outcome)
+            settled.append({**was, "now": outcome})
+    finally:
+        journal.close()
+    return {"settled": settled}
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,

@@ -66,9 +66,11 @@ def cache_dir_if_present() -> Path | None:
     return path if path.is_dir() else None
 
 
-def data_dir() -> Path:
-    """The send journal (``$XDG_DATA_HOME`` or ~/.local/share)."""
-    return _private_dir(_base("XDG_DATA_HOME", ".local/share") / APP, "XDG_DATA_HOME")
+def data_dir(create: bool = True) -> Path:
+    """The send journal (``$XDG_DATA_HOME`` or ~/.local/share), created (private) unless
+    ``create`` is false."""
+    path = _base("XDG_DATA_HOME", ".local/share") / APP
+    return _private_dir(path, "XDG_DATA_HOME") if create else path
 
 
 def aliyun_config_file(required: bool = True) -> Path:

@@ -10,6 +10,8 @@ from typing import NamedTuple
 ERROR_CODES_FILE = "sms-error-codes.md"
 _HEADER = re.compile(r"^\|\s*Code\s*\|\s*Meaning\s*\|\s*Next step\s*\|\s*$")
 _ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|\s*$")
+#: Opens the Meaning of a code after which a send may have gone out anyway.
+MAY_HAVE_BEEN_PROCESSED = "**May have been processed.**"
 
 
 def references_dir() -> Path:
@@ -26,6 +28,8 @@ class ErrorCode(NamedTuple):
     meaning: str
     action: str
     section: str
+    #: A send answered with this code may still have been accepted: its outcome is unknown.
+    may_have_been_processed: bool = False
 
 
 def parse_error_codes(text: str) -> dict[str, ErrorCode]:
@@ -42,7 +46,10 @@ def parse_error_codes(text: str) -> dict[str, ErrorCode]:
             row = _ROW.match(line)
             if row:
                 code, meaning, action = (part.strip() for part in row.groups())
-                codes[code] = ErrorCode(code, meaning, action, section)
+                processed = meaning.startswith(MAY_HAVE_BEEN_PROCESSED)
+                if processed:
+                    meaning = meaning[len(MAY_HAVE_BEEN_PROCESSED):].strip()
+                codes[code] = ErrorCode(code, meaning, action, section, processed)
         else:
             in_table = False
     return codes
@@ -63,3 +70,9 @@ def lookup(code: str) -> ErrorCode | None:
 @functools.cache
 def _folded_codes() -> dict[str, ErrorCode]:
     return {key.lower(): entry for key, entry in error_codes().items()}
+
+
+def may_have_been_processed(code: str) -> bool:
+    """True for a code marked in the table as one after which a send may have gone out."""
+    entry = lookup(code)
+    return entry is not None and entry.may_have_been_processed

@@ -18,6 +18,9 @@ _PLUGIN_MISSING = re.compile(
     r"not a valid built-in product|is required for command|failed to read user input|"
     r"is not a valid product|failed to install plugin|plugin binary not found"
 )
+# The CLI or the plugin rejected its own command line: no request was made.
+_NOT_CALLED = re.compile(r"invalid flag --|is not a valid (?:command|api)|unsupported API version|"
+                         r"invalid value \"[^\"]*\" for flag")
 _ERROR_CODE = re.compile(r"^ErrorCode:\s*(\S+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^ERROR:\s*(.+)$", re.MULTILINE)
 CREDENTIALS_HINT = (
@@ -44,7 +47,12 @@ def explain_code(code: str) -> str:
 
 
 def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
-    """The parsed response of a successful call; raises the matching error otherwise."""
+    """The parsed response of a successful call; raises the matching error otherwise.
+
+    For a send, only proof that nothing was sent is a failure (ApiFailure): a business code
+    that refuses the request, or a connection that never opened. Anything else that is not
+    ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
+    """
     label = action
     if done.timed_out:
         message = f"{label}: aliyun did not answer within {done.timeout:g} s and was stopped;"
@@ -66,17 +74,35 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
         _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
     data = done.data
     if not isinstance(data, dict):
+        if is_send:
+            raise OutcomeUnknown(f"{label}: aliyun printed no readable response"
+                                 f" ({_shown(done.stdout)}); the outcome is unknown:"
+                                 " the message may or may not have been sent.",
+                                 status_hint(recipient))
         raise ApiFailure(f"{label}: aliyun printed no JSON response;",
                          "run the command with --dry-run and try it by hand to see why.")
     code = data.get("Code")
-    if code is not None and code != "OK":
-        message = data.get("Message", "")
-        request_id = data.get("RequestId", "")
-        raise ApiFailure(
-            f"{label} failed: {code}: {message} (RequestId {request_id}).",
-            explain_code(str(code)), code=str(code), response=data,
-        )
-    return data
+    if code == "OK" or code is None and not is_send:
+        return data
+    if not isinstance(code, str) or not code:
+        raise OutcomeUnknown(f"{label}: the response carries no Code, so it does not say "
+                             "whether the message was accepted; the outcome is unknown.",
+                             status_hint(recipient))
+    message = data.get("Message", "")
+    request_id = data.get("RequestId", "")
+    text = f"{label} failed: {code}: {message} (RequestId {request_id})."
+    if is_send and references.may_have_been_processed(code):
+        raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
+                             " is unknown.", status_hint(recipient), code=code)
+    raise ApiFailure(text, explain_code(code), code=code, response=data)
+
+
+def _shown(stdout: str) -> str:
+    """A short, printable description of what the CLI printed."""
+    text = stdout.strip()
+    if not text:
+        return "empty output"
+    return f"output starts {text[:40]!r}"
 
 
 def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: str) -> None:
@@ -88,6 +114,10 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         code = code_match.group(1)
         message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
         detail = message.group(1).strip() if message else first
+        if is_send and references.may_have_been_processed(code):
+            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
+                                 "processed it: the outcome is unknown.",
+                                 status_hint(recipient), code=code)
         raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
     # Checked before the network errors: a missing plugin whose catalog is unreachable
     # also mentions `no such host`.
@@ -106,5 +136,12 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
     if done.returncode == 3:
         raise EnvironmentProblem(f"{label}: aliyun configuration problem: {first};",
                                  CREDENTIALS_HINT)
+    if _NOT_CALLED.search(text):
+        raise ApiFailure(f"{label}: aliyun refused the command line ({first});",
+                         f"nothing was sent; run `{prog.name()} precheck`, then retry.")
+    if is_send:
+        raise OutcomeUnknown(f"{label}: aliyun failed (exit {done.returncode}) without saying "
+                             f"whether the message was accepted: {first};"
+                             " the outcome is unknown.", status_hint(recipient))
     raise ApiFailure(f"{label}: aliyun failed (exit {done.returncode}): {first}",
                      f"run `{prog.name()} precheck`, then retry.")

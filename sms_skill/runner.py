@@ -76,10 +76,26 @@ def parse_json_document(stdout: str) -> object:
         if line.lstrip().startswith(("{", "[")):
             try:
                 return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested beyond reason
                 pass
         offset += len(line)
     return None
+
+
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running(*, kill: bool = False) -> None:
+    """Terminate (or kill) every aliyun process under way: a campaign stopping on a
+    signal."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        try:
+            proc.kill() if kill else proc.terminate()
+        except OSError:
+            pass
 
 
 def run(
@@ -111,6 +127,8 @@ def run(
                                  f"run `{prog.name()} precheck`.") from exc
     streams = {"stdout": _Capture(proc, proc.stdout), "stderr": _Capture(proc, proc.stderr)}
     timed_out = False
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
     try:
         proc.stdin.close()
         proc.wait(timeout=timeout)
@@ -121,6 +139,8 @@ def run(
         _stop(proc)
         raise
     finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
         for capture in streams.values():
             capture.join()
     out, err = (redaction.redact(c.text()) for c in streams.values())

@@ -61,10 +61,19 @@ def not_an_option(value: str, option: str) -> str:
     return value
 
 
-def _national(number: str) -> str:
-    """The digits after an optional ``+`` or ``00``: two spellings, one recipient."""
-    return number[1:] if number.startswith("+") else number[2:] if number.startswith(
-        "00") else number
+def recipient_key(number: str) -> str:
+    """One key per handset, whatever the spelling: the digits with the country code.
+
+    Mainland numbers (11 digits starting with 1, bare or after ``+``, ``86``, ``+86`` or
+    ``0086``) become ``86`` + the 11 digits; any other number is its digits after an
+    optional ``+`` or ``00`` (country code + number).
+    """
+    digits = number.strip()
+    digits = digits[1:] if digits.startswith("+") else digits[2:] if digits.startswith(
+        "00") else digits
+    if len(digits) == 11 and digits.startswith("1"):
+        return "86" + digits
+    return digits
 
 
 def phone_number(value: str, option: str = "--phone-number") -> str:
@@ -109,7 +118,7 @@ def phone_list(numbers: list[str], option: str, limit: int) -> list[str]:
         if not raw.strip():
             raise InputError(option, f"entry {position} is empty (stray comma?)")
         number = phone_number(raw, option)
-        key = _national(number)
+        key = recipient_key(number)
         if key in seen:
             raise InputError(option, f"{number} is listed twice (entries {seen[key]} and "
                                      f"{position}); it would be sent and billed twice")

@@ -52,7 +52,7 @@ CONTRACT_EXIT_CODES = (0, 1, 2, 3, 4, 5, 6, 130, 143, 129, 141)
 #: Common options that take a value (they may stand before the command).
 VALUE_OPTIONS = {"-r", "--region", "--profile", "--format", "--query"}
 #: Commands that call no SMS API or refuse --dry-run: parse-only (see the module docstring).
-PARSE_ONLY_COMMANDS = {"precheck", "history", "campaign"}
+PARSE_ONLY_COMMANDS = {"precheck", "history", "campaign", "reconcile"}
 #: Options whose value is local state a test cannot have: parse-only as well.
 PARSE_ONLY_OPTIONS = {"--resume"}
 #: Placeholder files that the documents name, created for the dry runs.

@@ -757,7 +757,7 @@ def test_batch_send_csv_with_a_bad_row_is_refused_before_any_call(world):
 def start_campaign_with_an_unknown_chunk(world) -> str:
     """2,345 numbers; the second chunk's send times out after it was sent."""
     path = phone_file(world, 2345)
-    world.mock(scenarios.read_timeout("dysmsapi send-sms --out-id e2e.1"))
+    world.mock(scenarios.read_timeout("dysmsapi send-sms --out-id e2e.*.1"))
     result = world.run("send", "--phone-file", str(path), "-s", SIGN, "-t", TEMPLATE,
                        "-tp", PARAM, "-o", "e2e")
     assert result.code == 5, result.stderr
@@ -785,7 +785,8 @@ def test_campaign_list_and_show(world):
     body = shown.json()
     assert body["id"] == campaign_id and body["template_param"] == PARAM
     assert [(c["seq"], c["size"], c["state"], c["out_id"]) for c in body["chunk_list"]] == [
-        (0, 1000, "sent", "e2e.0"), (1, 1000, "unknown", "e2e.1"), (2, 345, "sent", "e2e.2")]
+        (0, 1000, "sent", f"e2e.{campaign_id}.0"), (1, 1000, "unknown", f"e2e.{campaign_id}.1"),
+        (2, 345, "sent", f"e2e.{campaign_id}.2")]
     assert body["chunk_list"][0]["biz_id"]
     assert len(world.calls()) == calls_before  # list and show read the journal only
 
@@ -808,7 +809,7 @@ def test_campaign_reconcile_unknown_id_exit_2(world):
 
 def test_campaign_reconcile_settles_a_chunk_from_its_receipt(world):
     campaign_id = start_campaign_with_an_unknown_chunk(world)
-    world.mock(details(3, "DELIVERED", phone="13800001000", out_id="e2e.1"))
+    world.mock(details(3, "DELIVERED", phone="13800001000", out_id=f"e2e.{campaign_id}.1"))
     result = world.run("campaign", "reconcile", campaign_id)
     assert result.code == 0, result.stderr
     body = result.json()
@@ -842,6 +843,6 @@ def test_campaign_reconcile_without_receipt_then_resume_sends_only_that_chunk(wo
     assert resumed.json()["chunks"]["sent"] == 3
     sends = action_calls(world, "send-sms")
     assert len(sends) == 4
-    assert flag(sends[-1], "--out-id") == "e2e.1"
+    assert flag(sends[-1], "--out-id") == f"e2e.{campaign_id}.1"
     assert flag(sends[-1], "--phone-numbers").split(",") == numbers(1000, 13800001000)
     assert_ai_mode_wrapped(world)

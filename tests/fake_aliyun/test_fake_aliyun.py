@@ -752,3 +752,38 @@ def test_call_log(run, installed, call_log, fake_home):
     assert ends[0]["end"] >= calls[2]["time"]
     index = entries.index(calls[2])
     assert entries[index + 1] is ends[0] or entries[index + 1] == ends[0]
+
+
+def _details(run, env, phone, **extra):
+    import datetime
+
+    day = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8)))
+    args = ["dysmsapi", "query-send-details", "--api-version", "2017-05-25", "--phone-number",
+            phone, "--send-date", day.strftime("%Y%m%d"), "--page-size", "50",
+            "--current-page", "1"]
+    for name, value in extra.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    code, out, _ = run(*args, env=env)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_the_recording_stand_in_keeps_accepted_sends_and_answers_receipts(run, installed,
+                                                                          tmp_path):
+    record = tmp_path / "record.jsonl"
+    env = {**installed, "FAKE_ALIYUN_SERVICE_RECORD": str(record)}
+    code, out, _ = run(*SEND, "--out-id", "order-1", env=env)
+    assert code == 0
+    biz_id = json.loads(out)["BizId"]
+    bad = [*SEND[:5], "12345", *SEND[6:]]  # refused: not recorded
+    code, out, _ = run(*bad, env=env)
+    assert json.loads(out)["Code"] == "isv.MOBILE_NUMBER_ILLEGAL"
+    [entry] = [json.loads(line) for line in record.read_text().splitlines()]
+    assert (entry["phones"], entry["out_id"], entry["biz_id"]) == (["13800138000"], "order-1",
+                                                                   biz_id)
+    found = _details(run, env, "+8613800138000")["SmsSendDetailDTOs"]["SmsSendDetailDTO"]
+    assert [(r["OutId"], r["SendStatus"], r["PhoneNum"]) for r in found] == [
+        ("order-1", 3, "13800138000")]
+    assert "123456" in found[0]["Content"]
+    assert _details(run, env, "13800138000", biz_id="1^0")["TotalCount"] == "0"
+    assert _details(run, env, "13900139000")["SmsSendDetailDTOs"]["SmsSendDetailDTO"] == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sms_skill import cli
-from tests.unit.helpers import DISABLE, ENABLE, SET_UA, write_precheck_cache
+from tests.unit.helpers import DISABLE, ENABLE, OUT_ID, SET_UA, write_precheck_cache
 
 
 @dataclass
@@ -57,8 +57,12 @@ def prechecked(aliyun_path: Path, isolated_home: Path) -> Path:
 
 
 @pytest.fixture
-def session(fp, prechecked):
-    """pytest-subprocess with the AI-mode calls registered around the product calls."""
+def session(fp, prechecked, monkeypatch):
+    """pytest-subprocess with the AI-mode calls registered around the product calls, and
+    the OutId of a single send without -o fixed to ``OUT_ID``."""
+    from sms_skill import operations
+
+    monkeypatch.setattr(operations, "new_out_id", lambda: OUT_ID)
     fp.keep_last_process(True)
     fp.register(ENABLE)
     fp.register(SET_UA)

@@ -12,8 +12,15 @@ SET_UA = ["aliyun", "configure", "ai-mode", "set-user-agent", "--user-agent", UA
 DISABLE = ["aliyun", "configure", "ai-mode", "disable"]
 
 
+#: The OutId a single send without -o gets, under the ``session`` fixture.
+OUT_ID = "sms-unit-test-out-id"
+
+
 def product(action: str, *params: str, region: str = "cn-hangzhou") -> list[str]:
-    """The argv the contract requires, written out literally (not via the builder)."""
+    """The argv the contract requires, written out literally (not via the builder). A
+    send without --out-id gets the generated one last, as the tool adds it."""
+    if action in ("send-sms", "send-batch-sms") and "--out-id" not in params:
+        params = (*params, "--out-id", OUT_ID)
     return ["aliyun", "dysmsapi", action, "--api-version", "2017-05-25", *params,
             "--user-agent", UA, "--read-timeout", "3", "--region", region]
 

@@ -7,6 +7,7 @@ import pytest
 from tests.unit.helpers import (
     DISABLE,
     ENABLE,
+    OUT_ID,
     SEND_OK,
     SET_UA,
     answer,
@@ -107,8 +108,13 @@ def test_region_defaults_to_the_environment(session, invoke, monkeypatch):
 
 
 @pytest.mark.parametrize(("args", "expected"), [(e[0], e[1]) for e in EXAMPLES])
-def test_dry_run_prints_the_same_commands_and_runs_nothing(fp, invoke, args, expected):
+def test_dry_run_prints_the_same_commands_and_runs_nothing(fp, invoke, args, expected,
+                                                          monkeypatch):
     import shlex
+
+    from sms_skill import operations
+
+    monkeypatch.setattr(operations, "new_out_id", lambda: OUT_ID)
 
     result = invoke("--dry-run", *args)
     assert result.code == 0, result.stderr

@@ -137,9 +137,16 @@ def test_plugin_install_lines_before_the_json_are_skipped(session, invoke):
     assert result.code == 0 and result.json() == SEND_OK
 
 
-def test_no_json_at_all_is_a_failure(session, invoke):
+def test_no_json_after_a_send_is_an_unknown_outcome(session, invoke):
     session.register(SEND_ARGV, stdout="something odd\n")
     result = invoke(*SEND_ARGS)
+    assert result.code == 5 and "no readable response" in result.stderr
+
+
+def test_no_json_after_a_query_is_a_failure(session, invoke):
+    argv = product("get-sms-sign", "--sign-name", "S")
+    session.register(argv, stdout="something odd\n")
+    result = invoke("query-sign", "-s", "S")
     assert result.code == 1 and "no JSON" in result.stderr
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from sms_skill import redaction
 from tests.conftest import fill
-from tests.unit.helpers import DISABLE, ENABLE, SEND_OK, SET_UA, UA, answer, product
+from tests.unit.helpers import DISABLE, ENABLE, OUT_ID, SEND_OK, SET_UA, UA, answer, product
 
 SEND_ARGS = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456"]
 SEND_ARGV = product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "AliyunDemo",
@@ -22,6 +22,14 @@ SEND_ARGV = product("send-sms", "--phone-numbers", "13800138000", "--sign-name",
 APP = "alibabacloud-sms-skill"
 KEY_ID, SECRET, TOKEN = "LTAI5tEnvKeyId42", "envSecretValue0123", "CAIS.sts-token-value-99"
 PROFILE_KEY, PROFILE_SECRET = "LTAI5tProfileKey7", "profileSecretValue456"
+
+
+@pytest.fixture(autouse=True)
+def fixed_out_id(monkeypatch):
+    """Single sends get OUT_ID, as SEND_ARGV expects (also for tests that use fp alone)."""
+    from sms_skill import operations
+
+    monkeypatch.setattr(operations, "new_out_id", lambda: OUT_ID)
 
 
 def one_error_line(stderr: str) -> str:

@@ -68,7 +68,14 @@ def test_explain_reads_the_reference_table(fp, invoke):
     data = json.loads(result.stdout)
     assert result.code == 0
     assert data["Code"] == "isv.BUSINESS_LIMIT_CONTROL" and data["Meaning"] and data["NextStep"]
+    assert data["MayHaveBeenProcessed"] is False  # throttled: nothing was sent
     assert list(fp.calls) == []
+
+
+def test_explain_says_when_a_send_may_have_been_processed(fp, invoke):
+    data = json.loads(invoke("explain", "isp.SYSTEM_ERROR").stdout)
+    assert data["MayHaveBeenProcessed"] is True
+    assert not data["Meaning"].startswith("**")  # the marker is the flag, not the text
 
 
 def test_explain_unknown_code_points_at_triage(fp, invoke):

@@ -1,0 +1,197 @@
+"""The per-recipient ledger: who got which message, or may have got it.
+
+One row per recipient of every send that was accepted (``ok``), is under way (``pending``)
+or ended with an unknown outcome (``unknown``), from single sends, batch sends and
+campaigns alike. A send that failed (proof that nothing was sent) leaves no row. Rows are
+keyed by the canonical recipient (``validation.recipient_key``) and the message: the
+fingerprint of signature, template and parameters. A new send to someone who got, or may
+have got, the same message within the duplicate window is refused (exit 6).
+
+This is a store module: the ledger's SQL lives here. Callers pass a connection inside
+their own write transaction, so that checking and recording are one step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sms_skill import prog, tunables
+from sms_skill.errors import DuplicateSend
+from sms_skill.validation import mask
+
+if TYPE_CHECKING:  # the dry-run path computes message keys without opening any database
+    import sqlite3
+
+#: A send whose outcome is unknown (or that never recorded one) blocks the same message to
+#: the same recipient for this long.
+UNKNOWN_HOLD_SECONDS = 24 * 3600
+SAMPLES = 5
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (
+    recipient TEXT NOT NULL, message TEXT NOT NULL, at REAL NOT NULL, state TEXT NOT NULL,
+    origin TEXT NOT NULL, part INTEGER NOT NULL DEFAULT 0, biz_id TEXT
+);
+CREATE INDEX IF NOT EXISTS ledger_recipient ON ledger (recipient, message, at);
+CREATE INDEX IF NOT EXISTS ledger_origin ON ledger (origin, part);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
+"""
+
+#: The WHERE clause of an entry that blocks a new send: ok within the window, or pending
+#: or unknown within the hold. Parameters: ok_since, unknown_since.
+_BLOCKING = ("((l.state='ok' AND l.at>=?) OR (l.state IN ('pending','unknown') AND l.at>=?))")
+
+
+def message_key(sign_name: str | None, template_code: str, params: object) -> str:
+    """The same signature, template and parameters: the same message."""
+    canonical = json.dumps([sign_name, template_code, params], sort_keys=True,
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+def _since(now: float) -> tuple[float, float]:
+    return now - tunables.seconds(tunables.DUPLICATE_WINDOW), now - UNKNOWN_HOLD_SECONDS
+
+
+@dataclass
+class Conflicts:
+    """Recipients who already got, or may have got, the message."""
+
+    recipients: set[str] = field(default_factory=set)  # canonical keys
+    total: int = 0  # recipients of the new send
+    states: dict[str, int] = field(default_factory=dict)  # surest state per recipient: count
+    origins: list[str] = field(default_factory=list)  # "campaign ID" or "BizId X"
+    samples: list[str] = field(default_factory=list)  # numbers as the user spelled them
+    masked: list[str] = field(default_factory=list)  # the same, masked, in one spelling
+
+    def __bool__(self) -> bool:
+        return bool(self.recipients)
+
+    def _add(self, spelling: str, key: str, state: str, origin: str, biz_id: str | None,
+             ) -> None:
+        if key not in self.recipients:
+            self.recipients.add(key)
+            self.states[state] = self.states.get(state, 0) + 1
+            if len(self.samples) < SAMPLES:
+                self.samples.append(spelling)
+                self.masked.append(mask(_readable(key)))
+        label = (f"campaign {origin}" if not origin.startswith("send-")
+                 else f"BizId {biz_id}" if biz_id else f"send {origin[5:]} in `history`")
+        if label not in self.origins:
+            self.origins.append(label)
+
+    def error(self, *, single: bool) -> DuplicateSend:
+        """The refusal: counts, where they came from, masked samples, and what to do."""
+        got = self.states.get("ok", 0)
+        maybe = len(self.recipients) - got
+        parts = []
+        if got:
+            parts.append(f"{got} already got this message")
+        if maybe:
+            parts.append(f"{maybe} may have got it (the outcome is unknown, or the send is "
+                         "still under way)")
+        shown = ", ".join(self.masked)
+        more = " ..." if len(self.recipients) > len(self.samples) else ""
+        origins = "; ".join(self.origins[:5]) + (" ..." if len(self.origins) > 5 else "")
+        message = (f"{len(self.recipients)} of {self.total} recipient(s): "
+                   f"{' and '.join(parts)} ({origins}): {shown}{more}; nothing was sent;")
+        check = (f"check with `{prog.name()} query-status -p {self.samples[0]}`"
+                 if single else
+                 f"check arrivals with `{prog.name()} campaign reconcile ID` or query-status")
+        if self.total == 1:
+            hint = f"{check}; add --force only if it did not arrive."
+        else:
+            hint = (f"{check}; add --skip-sent to send only to the others, or --force to "
+                    "send to everyone again on purpose.")
+        return DuplicateSend(message, hint)
+
+
+def _readable(key: str) -> str:
+    """A canonical key as people write it: 11 digits on the mainland, +CC... elsewhere."""
+    return key[2:] if len(key) == 13 and key.startswith("861") else "+" + key
+
+
+def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
+          messages: Sequence[str], now: float | None = None) -> Conflicts:
+    """The blocking entries for a few recipients (one single or batch send)."""
+    ok_since, unknown_since = _since(now or time.time())
+    found = Conflicts(total=len(keys))
+    for spelling, key, message in zip(spellings, keys, messages):
+        for state, origin, biz_id in db.execute(
+                f"SELECT l.state, l.origin, l.biz_id FROM ledger l WHERE l.recipient=? "  # noqa: S608
+                f"AND l.message=? AND {_BLOCKING} ORDER BY l.state='ok' DESC",
+                (key, message, ok_since, unknown_since)):
+            found._add(spelling, key, state, origin, biz_id)
+    return found
+
+
+def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
+                       now: float | None = None, chunk: int | None = None,
+                       table: str = "ledger") -> Conflicts:
+    """The blocking entries of other sends for the rows of a campaign (or of one chunk),
+    from ``table`` (``known.ledger``: an attached database's)."""
+    ok_since, unknown_since = _since(now or time.time())
+    found = Conflicts(total=total)
+    in_chunk = "" if chunk is None else "AND r.chunk=? "
+    rows = db.execute(
+        f"SELECT r.phone, r.key, l.state, l.origin, l.biz_id FROM campaign_rows r "  # noqa: S608
+        f"JOIN {table} l ON l.recipient=r.key AND l.message=r.message "
+        f"WHERE r.campaign_id=? {in_chunk}AND l.origin!=? AND {_BLOCKING} "
+        f"ORDER BY r.line, l.state='ok' DESC",
+        (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, ok_since,
+         unknown_since))
+    for phone, key, state, origin, biz_id in rows:
+        found._add(phone, key, state, origin, biz_id)
+    if chunk is not None and found:
+        found.total = db.execute("SELECT count(*) FROM campaign_rows WHERE campaign_id=? AND "
+                                 "chunk=?", (campaign_id, chunk)).fetchone()[0]
+    return found
+
+
+def prune(db: sqlite3.Connection, now: float | None = None) -> None:
+    """Forget entries too old to block anything."""
+    ok_since, unknown_since = _since(now or time.time())
+    db.execute("DELETE FROM ledger WHERE at<?", (min(ok_since, unknown_since),))
+
+
+def forget(db: sqlite3.Connection, before: float) -> None:
+    """Forget settled entries made before ``before`` (``history prune``): what the user
+    asked to forget no longer blocks a send. Pending entries stay: a run is sending them."""
+    db.execute("DELETE FROM ledger WHERE at<? AND state!='pending'", (before,))
+
+
+def record(db: sqlite3.Connection, keys: Iterable[str], messages: Iterable[str], origin: str,
+           part: int = 0, now: float | None = None) -> None:
+    """Recipients about to be sent to: ``pending`` until ``settle``."""
+    at = now or time.time()
+    db.executemany("INSERT INTO ledger (recipient, message, at, state, origin, part) "
+                   "VALUES (?,?,?,'pending',?,?)",
+                   ((key, message, at, origin, part) for key, message in zip(keys, messages)))
+
+
+def record_chunk(db: sqlite3.Connection, campaign_id: str, chunk: int,
+                 now: float | None = None) -> None:
+    """The rows of one campaign chunk about to be sent: ``pending``."""
+    db.execute("INSERT INTO ledger (recipient, message, at, state, origin, part) "
+               "SELECT key, message, ?, 'pending', campaign_id, chunk FROM campaign_rows "
+               "WHERE campaign_id=? AND chunk=? AND key IS NOT NULL",  # NULL: planned by an
+               (now or time.time(), campaign_id, chunk))  # older version, without keys
+
+
+def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,
+           biz_id: str | None = None) -> None:
+    """The outcome of a send: ``ok`` or ``unknown`` stay on record; ``failed`` (nothing
+    was sent) and ``planned`` (reconciled as never arrived) remove the entries."""
+    if outcome in ("failed", "planned"):
+        db.execute("DELETE FROM ledger WHERE origin=? AND part=?", (origin, part))
+        return
+    state = "ok" if outcome in ("ok", "sent") else "unknown" if outcome == "unknown" else None
+    if state is None:
+        raise ValueError(f"not an outcome: {outcome!r}")
+    db.execute("UPDATE ledger SET state=?, biz_id=coalesce(?, biz_id) WHERE origin=? AND part=?",
+               (state, biz_id, origin, part))

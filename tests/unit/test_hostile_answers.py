@@ -1,0 +1,119 @@
+"""Answers that prove nothing: the send is "unknown" (exit 5), journaled so, and the
+identical send is refused afterwards (exit 6) without reaching aliyun again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.helpers import SEND_OK, answer, product
+
+SEND_ARGS = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456"]
+SEND_ARGV = product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "AliyunDemo",
+                    "--template-code", "SMS_123456")
+SYSTEM_ERROR = {"Code": "isp.SYSTEM_ERROR", "Message": "系统错误", "RequestId": "R1"}
+
+HOSTILE = {
+    "garbage": {"stdout": "\x00\x01 not json at all\n"},
+    "truncated JSON": {"stdout": answer(SEND_OK)[:30]},
+    "empty output": {"stdout": ""},
+    "null": {"stdout": "null\n"},
+    "stderr only": {"stderr": "something went wrong\n"},
+    "ERROR on stderr, exit 0": {"stderr": "\x1b[1;31mERROR: odd\n\x1b[0m"},
+    "OK body with exit 1": {"stdout": answer(SEND_OK), "returncode": 1},
+    "empty object": {"stdout": "{}\n"},
+    "body without Code": {"stdout": answer({"BizId": "1^0", "RequestId": "R"})},
+    "Code null": {"stdout": answer({"Code": None, "BizId": "1^0"})},
+    "Code not a string": {"stdout": answer({"Code": 0, "BizId": "1^0"})},
+    "isp.SYSTEM_ERROR": {"stdout": answer(SYSTEM_ERROR)},
+    "isv.SYSTEM_ERROR": {"stdout": answer({**SYSTEM_ERROR, "Code": "isv.SYSTEM_ERROR"})},
+    "isp.GATEWAY_ERROR": {"stdout": answer({**SYSTEM_ERROR, "Code": "isp.GATEWAY_ERROR"})},
+    "HTTP 503 ServiceUnavailable": {"returncode": 1, "stderr": (
+        "ERROR: SDK.ServerError\nErrorCode: ServiceUnavailable\nRequestId: R\n"
+        "Message: The request has failed due to a temporary failure of the server.\n")},
+    "deeply nested JSON": {"stdout": "[" * 100_000 + "]" * 100_000 + "\n"},
+    "deeply nested JSON object": {"stdout": '{"Code":' + "[" * 50_000 + "\n"},
+    "killed by SIGKILL": {"returncode": -9},
+    "unknown exit status": {"returncode": 255, "stderr": "panic: runtime error\n"},
+}
+
+
+def product_calls(session) -> int:
+    return sum(1 for call in session.calls if list(call)[:2] == ["aliyun", "dysmsapi"])
+
+
+@pytest.mark.parametrize("answer_", HOSTILE.values(), ids=HOSTILE.keys())
+def test_an_unreadable_answer_is_unknown_and_blocks_the_resend(session, invoke, answer_):
+    session.register(SEND_ARGV, **answer_)
+    first = invoke(*SEND_ARGS)
+    assert first.code == 5, first.stderr
+    assert "unknown" in first.stderr and "query-status -p 13800138000" in first.stderr
+    assert "internal error" not in first.stderr
+    history = invoke("history")
+    assert json.loads(history.stdout)[0]["Outcome"] == "unknown"
+    again = invoke(*SEND_ARGS)
+    assert again.code == 6, again.stderr
+    assert product_calls(session) == 1  # the resend never reached aliyun
+
+
+@pytest.mark.parametrize("body", [
+    {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控Permits:1"},
+    {"Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "签名不合法"},
+], ids=["throttled", "bad signature"])
+def test_a_refusing_code_is_failed_and_the_send_may_be_made_again(session, invoke, body):
+    session.register(SEND_ARGV, stdout=answer({**body, "RequestId": "R"}))
+    session.register(SEND_ARGV, stdout=answer(SEND_OK))
+    first = invoke(*SEND_ARGS)
+    assert first.code == 1, first.stderr
+    assert json.loads(invoke("history").stdout)[0]["Outcome"] == "failed"
+    assert invoke(*SEND_ARGS).code == 0
+    assert product_calls(session) == 2
+
+
+def test_a_connection_that_never_opened_is_failed(session, invoke):
+    session.register(SEND_ARGV, returncode=1, stderr=(
+        'ERROR: Post "https://dysmsapi.aliyuncs.com/": dial tcp: lookup '
+        "dysmsapi.aliyuncs.com: no such host\n"))
+    assert invoke(*SEND_ARGS).code == 1
+    assert json.loads(invoke("history").stdout)[0]["Outcome"] == "failed"
+
+
+def _send_argv(numbers: str) -> list[str]:
+    return product("send-sms", "--phone-numbers", numbers, "--sign-name", "AliyunDemo",
+                   "--template-code", "SMS_123456")
+
+
+def test_skip_sent_sends_only_to_numbers_that_did_not_get_the_message(session, invoke):
+    session.register(_send_argv("13800138000"), stdout=answer(SEND_OK))
+    session.register(_send_argv("+85261234567"), stdout=answer(SEND_OK))
+    assert invoke(*SEND_ARGS).code == 0
+    both = ["send", "-p", "+8613800138000,+85261234567", "-s", "AliyunDemo", "-t", "SMS_123456"]
+    refused = invoke(*both)
+    assert refused.code == 6
+    assert "1 of 2 recipient(s): 1 already got this message (BizId 900619746936498440^0)" \
+        in refused.stderr
+    assert "138****8000" in refused.stderr and "--skip-sent" in refused.stderr
+    rest = invoke(*both, "--skip-sent")
+    assert rest.code == 0, rest.stderr
+    assert "skipped 1 recipient(s)" in rest.stderr
+    assert product_calls(session) == 2  # the second call went to +85261234567 only
+
+
+def test_skip_sent_keeps_the_batch_arrays_in_step(session, invoke):
+    batch = product("send-batch-sms", "--phone-number-json", '["13900139000"]',
+                    "--sign-name-json", '["B"]', "--template-code", "SMS_123456",
+                    "--template-param-json", '[{"code":"2"}]')
+    session.register(_send_argv("13800138000"), stdout=answer(SEND_OK))
+    session.register(batch, stdout=answer(SEND_OK))
+    single = ["send", "-p", "13800138000", "-s", "A", "-t", "SMS_123456", "-tp",
+              '{"code":"1"}']
+    session.register(product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "A",
+                             "--template-code", "SMS_123456", "--template-param",
+                             '{"code":"1"}'), stdout=answer(SEND_OK))
+    assert invoke(*single).code == 0
+    result = invoke("batch-send", "--phone-number-json", '["8613800138000","13900139000"]',
+                    "--sign-name-json", '["A","B"]', "-t", "SMS_123456",
+                    "--template-param-json", '[{"code":"1"},{"code":"2"}]', "--skip-sent")
+    assert result.code == 0, result.stderr
+    assert list(session.calls[-2]) == batch  # the last call before AI mode off
