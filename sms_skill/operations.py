@@ -6,11 +6,10 @@ Nothing here prints or parses command lines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from sms_skill import tunables
+from sms_skill import api, tunables
 from sms_skill import validation as v
 from sms_skill.client import Client
 
@@ -113,10 +112,9 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
 
         verifying.verify_send(client, [sign_name], template_code, [params or {}])
     out_id = out_id or new_out_id()
-    return journaled_send(client, "SendSms", lambda keep: {
-        "PhoneNumbers": ",".join(numbers[i] for i in keep), "SignName": sign_name,
-        "TemplateCode": template_code, "TemplateParam": template_param, "OutId": out_id,
-    }, recipients=numbers, sign_names=[sign_name], template_code=template_code,
+    return journaled_send(client, "SendSms", lambda keep: api.send_sms(
+        ",".join(numbers[i] for i in keep), sign_name, template_code, template_param, out_id,
+    ), recipients=numbers, sign_names=[sign_name], template_code=template_code,
         params=params, messages=[(sign_name, template_code, params)] * len(numbers),
         out_id=out_id, force=force, skip_sent=skip_sent)
 
@@ -155,13 +153,11 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
         if len(keep) == len(numbers):  # everyone: the arrays exactly as given
             chosen = given
         else:
-            chosen = {name: None if text is None else json.dumps(
-                [arrays[names[name]][i] for i in keep], ensure_ascii=False,
-                separators=(",", ":")) for name, text in given.items()}
-        return {"PhoneNumberJson": chosen["PhoneNumberJson"],
-                "SignNameJson": chosen["SignNameJson"], "TemplateCode": template_code,
-                "TemplateParamJson": chosen["TemplateParamJson"],
-                "SmsUpExtendCodeJson": chosen["SmsUpExtendCodeJson"], "OutId": out_id}
+            chosen = {name: None if text is None else api.compact_json(
+                [arrays[names[name]][i] for i in keep]) for name, text in given.items()}
+        return api.send_batch_sms(
+            chosen["PhoneNumberJson"], chosen["SignNameJson"], template_code,
+            chosen["TemplateParamJson"], out_id, chosen["SmsUpExtendCodeJson"])
 
     per_row = params or [None] * len(numbers)
     return journaled_send(client, "SendBatchSms", build, recipients=numbers, sign_names=signs,
@@ -194,9 +190,8 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                                 f"with `query-status -p {entry.recipients[0]}`"})
                 continue
             day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
-            response = client.call("QuerySendDetails", {
-                "PhoneNumber": entry.recipients[0], "SendDate": day, "PageSize": 50,
-                "CurrentPage": 1})
+            response = client.call("QuerySendDetails",
+                                   api.query_send_details(entry.recipients[0], day))
             if client.dry_run:
                 continue
             found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
@@ -260,10 +255,8 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
         v.int_range(wait_timeout, "--timeout", 1, 24 * 3600)
 
     def fetch() -> dict:
-        return client.call("QuerySendDetails", {
-            "PhoneNumber": number, "SendDate": date, "BizId": biz_id or None,
-            "PageSize": size, "CurrentPage": index,
-        })
+        return client.call("QuerySendDetails", api.query_send_details(
+            number, date, biz_id=biz_id or None, page_size=size, current_page=index))
 
     if wait_timeout is None or client.dry_run:
         return delivery.decode(fetch())

@@ -13,7 +13,7 @@ from sms_skill import database
 
 def prune_older_than(age_seconds: float) -> dict:
     """Delete sends and campaigns made more than ``age_seconds`` ago; returns the counts."""
-    from sms_skill.campaign import Store
+    from sms_skill.campaign.store import Store
     from sms_skill.journal import Journal
 
     before = time.time() - age_seconds

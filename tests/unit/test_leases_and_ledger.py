@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from sms_skill.campaign import Store, current_owner, plan
+from sms_skill.campaign.plan import plan
+from sms_skill.campaign.store import Store, current_owner
 from sms_skill.errors import DuplicateSend
 from sms_skill.liveness import start_time
 from sms_skill.recipients import Row

@@ -1,0 +1,191 @@
+"""Planning a campaign: validate the whole file, store its rows cut into chunks, and show
+what a run would send.
+
+A file is planned whole or not at all: bad rows refuse it (unless --skip-invalid), and so
+does a file that repeats a message to people who got it, or may have (the ledger).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sms_skill import api, ledger
+from sms_skill.campaign.store import Owner, Store, current_owner
+from sms_skill.errors import DuplicateSend, InputError, SkillError
+from sms_skill.recipients import BadRow, Row, describe, params_json
+from sms_skill.validation import recipient_key
+
+CHUNK_SIZE = {"send": 1000, "batch": 100}
+REPORTED_BAD_ROWS = 20
+
+
+@dataclass
+class Plan:
+    """What ``plan`` stored: counts, and the rows it refused."""
+
+    campaign_id: str
+    recipients: int
+    chunks: int
+    bad_rows: list[BadRow] = field(default_factory=list)
+    bad_total: int = 0
+    #: Left out by --skip-sent: they got, or may have got, this message already.
+    already_sent: int = 0
+
+
+def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
+                         sign_name: str | None, template_param: str | None) -> str:
+    import hashlib
+
+    canonical = json.dumps([kind, source_sha256, template_code, sign_name, template_param])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
+         source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
+         template_param: str | None, out_id: str | None, skip_invalid: bool,
+         force: bool = False, skip_sent: bool = False,
+         owner: Owner | None = None) -> Plan:
+    """Validate every row and store the campaign, or store nothing and raise InputError
+    listing the bad rows (unless ``skip_invalid``). Duplicate numbers, in any spelling,
+    count as bad rows. Recipients who got, or may have got, the same message recently
+    make it DuplicateSend (exit 6) unless ``force``; ``skip_sent`` leaves them out. The
+    chunks are leased to ``owner`` (this run) from the start."""
+    size = CHUNK_SIZE[kind]
+    campaign_id = time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
+    result = Plan(campaign_id, 0, 0)
+    same_message = ledger.message_key(sign_name, template_code,
+                                      json.loads(template_param) if template_param else None)
+    with store.planning() as draft:
+        for row in rows:
+            if isinstance(row, Row):
+                message = (same_message if kind == "send" else
+                           ledger.message_key(row.sign_name, template_code, row.params))
+                if draft.add_row(campaign_id=campaign_id, line=row.line,
+                                 chunk=result.recipients // size, phone=row.phone,
+                                 sign_name=row.sign_name, params=params_json(row.params),
+                                 key=recipient_key(row.phone), message=message):
+                    result.recipients += 1
+                    continue
+                row = BadRow(row.line, f"{row.phone} is listed twice in the file")
+            result.bad_total += 1
+            if len(result.bad_rows) < REPORTED_BAD_ROWS:
+                result.bad_rows.append(row)
+        if result.bad_total and not skip_invalid:
+            raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
+                             + describe(result.bad_rows, result.bad_total),
+                             "Fix them, or add --skip-invalid to send the valid rows only.")
+        if not result.recipients:
+            raise InputError(source, "no valid recipient in the file")
+        fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
+                                           template_param)
+        earlier = draft.earlier_campaign(fingerprint)
+        if earlier and not (force or skip_sent):
+            raise DuplicateSend(
+                f"campaign {earlier} already sends this file with these parameters; "
+                "nothing new was started;",
+                f"see `campaign show {earlier}`, continue it with `--resume "
+                f"{earlier}`, add --skip-sent to send only to those it did not reach, "
+                "or add --force for a second campaign on purpose.")
+        draft.prune_ledger()
+        if not force:
+            conflicts = draft.conflicts(campaign_id, result.recipients)
+            if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
+                raise conflicts.error(single=False)
+            if conflicts:
+                result.already_sent = draft.leave_out(campaign_id, conflicts.recipients, size)
+                result.recipients -= result.already_sent
+        result.chunks = -(-result.recipients // size)
+        draft.add_campaign(id=campaign_id, created=time.time(), kind=kind, source=source,
+                           fingerprint=fingerprint, sign_name=sign_name,
+                           template_code=template_code, template_param=template_param,
+                           out_id=out_id, recipients=result.recipients,
+                           skipped=result.bad_total, already_sent=result.already_sent,
+                           forced=int(force))
+        pid, started = owner or current_owner()
+        draft.add_chunks({"campaign_id": campaign_id, "seq": seq,
+                          "size": min(size, result.recipients - seq * size),
+                          "out_id": chunk_out_id(out_id, campaign_id, seq),
+                          "owner_pid": pid, "owner_started": started}
+                         for seq in range(result.chunks))
+    return result
+
+
+def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:
+    """Unique per campaign and chunk, so that a receipt names the request behind it; the
+    user's own OutId, if any, leads (cut so that the unique end survives 255 characters)."""
+    if not out_id:
+        return f"sms-{campaign_id}.{seq}"
+    suffix = f".{campaign_id}.{seq}"
+    return out_id[:255 - len(suffix)] + suffix
+
+
+def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict, str]:
+    """The API action and parameters of one chunk, and its first recipient."""
+    rows = store.chunk_rows(campaign["id"], chunk["seq"])
+    first = rows[0][0]
+    if campaign["kind"] == "send":
+        return "SendSms", api.send_sms(
+            ",".join(phone for phone, _, _ in rows), campaign["sign_name"],
+            campaign["template_code"], campaign["template_param"], chunk["out_id"]), first
+    params = [json.loads(p) if p else None for _, _, p in rows]
+    return "SendBatchSms", api.send_batch_sms(
+        api.compact_json([phone for phone, _, _ in rows]),
+        api.compact_json([sign for _, sign, _ in rows]), campaign["template_code"],
+        api.compact_json([p or {} for p in params])
+        if any(p is not None for p in params) else None,
+        chunk["out_id"]), first
+
+
+def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
+           template_code: str, params: dict | None) -> None:
+    """--verify: the signatures and the template exist and are approved; a refused
+    campaign is forgotten."""
+    from sms_skill import verify as verifying
+
+    if kind == "send":
+        signs, samples = [sign_name], [params or {}]
+    else:
+        first = store.first_params(campaign_id)
+        signs, samples = store.sign_names(campaign_id), [json.loads(first) if first else {}]
+    try:
+        verifying.verify_send(client, sorted(signs), template_code, samples)
+    except SkillError:
+        store.discard(campaign_id)
+        raise
+
+
+def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
+    """Every chunk's aliyun command can start (within the OS limits, no value that aliyun
+    would read as an option): refused now, dry run included, not as a chunk stuck in
+    flight."""
+    campaign = store.campaign(campaign_id)
+    chunks = store.chunks(campaign_id)
+    for chunk in chunks:
+        action, params, _ = chunk_call(store, campaign, chunk)
+        try:
+            client.command(action, params)
+        except InputError as exc:
+            store.discard(campaign_id)
+            raise InputError(option, f"chunk {chunk['seq'] + 1} of {len(chunks)}: "
+                                         f"{exc.message}; nothing was sent",
+                             exc.hint) from exc
+
+
+def dry_plan(client, store: Store, planned: Plan) -> dict:
+    """What a real run would do: counts and the first and last command, shell-quoted."""
+    import shlex
+
+    campaign = store.campaign(planned.campaign_id)
+    chunks = store.chunks(planned.campaign_id)
+    commands = []
+    for chunk in (chunks[0], chunks[-1]) if len(chunks) > 1 else chunks:
+        action, params, _ = chunk_call(store, campaign, chunk)
+        commands.append(shlex.join(client.command(action, params)))
+    return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
+            "calls": planned.chunks, "skipped_rows": planned.bad_total,
+            "already_sent": planned.already_sent,
+            "first_command": commands[0], "last_command": commands[-1]}

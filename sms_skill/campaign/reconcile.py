@@ -1,0 +1,49 @@
+"""Settling chunks whose outcome is unknown, from delivery receipts."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from sms_skill import api
+from sms_skill.campaign.store import Store, current_owner
+
+#: Receipts usually arrive within 10 to 30 s; without one, a chunk must be this old before
+#: reconcile concludes it never reached the service.
+RECONCILE_MIN_AGE = 120
+
+
+def reconcile(client, store: Store, campaign_id: str,
+              min_age: float = RECONCILE_MIN_AGE) -> dict:
+    """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
+    chunk's own OutId (unique to this campaign and chunk) for its first recipient means it
+    was accepted (sent); none, for a chunk started at least ``min_age`` seconds ago, means
+    it never arrived, and the chunk goes back to planned for ``--resume``. Younger chunks
+    without a receipt, and chunks a live run is sending right now, stay as they are."""
+    from sms_skill import delivery
+    from sms_skill.operations import SERVICE_TZ
+
+    store.campaign(campaign_id)  # an unknown id is an input error, not an empty result
+    settled = []
+    for chunk in store.doubtful(campaign_id, current_owner()):
+        if chunk["state"] == "in_flight":
+            settled.append({"chunk": chunk["seq"], "was": "in_flight", "now": "in_flight",
+                            "note": f"being sent by a running run (pid {chunk['owner_pid']})"})
+            continue
+        phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
+        day = datetime.fromtimestamp(chunk["started"] or time.time(), SERVICE_TZ)
+        response = client.call("QuerySendDetails",
+                               api.query_send_details(phone, day.strftime("%Y%m%d")))
+        if client.dry_run:
+            continue
+        found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        age = time.time() - (chunk["started"] or 0)
+        if not found and age < min_age:
+            settled.append({"chunk": chunk["seq"], "was": chunk["state"],
+                            "now": chunk["state"],
+                            "note": f"no receipt yet; try again in {min_age - age:.0f} s"})
+            continue
+        state = "sent" if found else "planned"
+        store.reconciled(campaign_id, chunk["seq"], state)
+        settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
+    return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}

@@ -1,0 +1,83 @@
+"""What a campaign did: its summary, the error its outcome means, and the listings."""
+
+from __future__ import annotations
+
+import signal
+
+from sms_skill import database, prog
+from sms_skill.campaign.store import Store
+from sms_skill.errors import ApiFailure, OutcomeUnknown, RunInterrupted, SkillError
+from sms_skill.lifecycle import HANDLED
+
+
+def summary(store: Store, campaign_id: str) -> dict:
+    campaign = store.campaign(campaign_id)
+    counts = store.counts(campaign_id)
+    problems = store.chunks(campaign_id, ["failed", "unknown", "in_flight"])
+    return {
+        "campaign": campaign_id, "kind": campaign["kind"],
+        "total_recipients": campaign["recipients"], "skipped_rows": campaign["skipped"],
+        "already_sent": campaign["already_sent"],
+        **counts,
+        "errors": [{"chunk": c["seq"], "state": c["state"], "code": c["code"],
+                    "message": c["message"]} for c in problems[:5]],
+    }
+
+
+def outcome_error(result: dict) -> SkillError | None:
+    """None when every chunk was sent; RunInterrupted (130, 143, 129) after a signal;
+    OutcomeUnknown (exit 5) when any is in doubt; ApiFailure (exit 1) when any failed or
+    was not sent."""
+    chunks = result.get("chunks")
+    if not isinstance(chunks, dict):
+        return None
+    campaign_id = result["campaign"]
+    resume = "batch-send" if result.get("kind") == "batch" else "send"
+    doubtful = chunks["unknown"] + chunks["in_flight"]
+    if result.get("interrupted"):
+        name = result["interrupted"]
+        return RunInterrupted(
+            f"campaign {campaign_id} interrupted by {name}: {chunks['sent']} chunk(s) sent, "
+            f"{doubtful} with an unknown outcome, {chunks['planned']} not sent;",
+            (f"run `{prog.name()} campaign reconcile {campaign_id}`, then " if doubtful
+             else "run ") + f"`{prog.name()} {resume} --resume {campaign_id}` to send "
+            "the rest.", HANDLED.get(signal.Signals[name], 130))
+    if doubtful:
+        return OutcomeUnknown(
+            f"campaign {campaign_id}: {doubtful} chunk(s) with an unknown outcome; they were "
+            "not resent;",
+            f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
+            f"{campaign_id}` sends what never arrived.")
+    if chunks["failed"] or chunks["planned"]:
+        return ApiFailure(
+            f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "
+            f"{chunks['planned']} not sent;",
+            f"see `{prog.name()} campaign show {campaign_id}`; `--resume {campaign_id}` "
+            "sends the chunks never attempted.")
+    return None
+
+
+def campaigns(store: Store) -> list[dict]:
+    """Every campaign, newest first, with its progress."""
+    out = []
+    for cid, created, kind, source, sign, template, people, skipped in store.listing():
+        out.append({"id": cid, "created": database.local_time(created), "kind": kind,
+                    "source": source, "sign_name": sign, "template_code": template,
+                    "total_recipients": people, "skipped_rows": skipped,
+                    **store.counts(cid)})
+    return out
+
+
+def show(store: Store, campaign_id: str) -> dict:
+    campaign = store.campaign(campaign_id)
+    campaign["created"] = database.local_time(campaign["created"])
+    del campaign["fingerprint"]
+    campaign["total_recipients"] = campaign.pop("recipients")
+    chunks = store.chunks(campaign_id)
+    running = store.sending_run(campaign_id)
+    for chunk in chunks:
+        for key in ("started", "finished"):
+            chunk[key] = database.local_time(chunk[key]) if chunk[key] else None
+        del chunk["owner_pid"], chunk["owner_started"]
+    return {**campaign, "sending_pid": running[0] if running else None,
+            **store.counts(campaign_id), "chunk_list": chunks}

@@ -1,0 +1,344 @@
+"""The campaign tables: every SQL statement of campaigns, as named methods.
+
+A recipient file is stored row by row (``campaign_rows``) and cut into chunks; each chunk's
+state is written before and after its call (planned -> in_flight -> sent, failed or
+unknown), so a crash at any instant leaves a true record. Each chunk is leased to one live
+run (its pid and process start time); a lease of a run that died is free again, and its
+chunks in flight become unknown. Recipients sent to go to the per-recipient ledger
+(``sms_skill.ledger``) in the same transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sms_skill import database, ledger, prog, tunables
+from sms_skill.errors import DuplicateSend, InputError
+from sms_skill.liveness import is_alive, start_time
+
+STATES = ("planned", "in_flight", "sent", "failed", "unknown")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY, created REAL NOT NULL, kind TEXT NOT NULL, source TEXT,
+    fingerprint TEXT NOT NULL, sign_name TEXT, template_code TEXT NOT NULL,
+    template_param TEXT, out_id TEXT, recipients INTEGER NOT NULL, skipped INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaign_rows (
+    campaign_id TEXT NOT NULL, line INTEGER NOT NULL, chunk INTEGER NOT NULL,
+    phone TEXT NOT NULL, sign_name TEXT, params TEXT, PRIMARY KEY (campaign_id, phone)
+);
+CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
+CREATE TABLE IF NOT EXISTS chunks (
+    campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned', attempts INTEGER NOT NULL DEFAULT 0,
+    out_id TEXT NOT NULL, biz_id TEXT, code TEXT, message TEXT, started REAL, finished REAL,
+    PRIMARY KEY (campaign_id, seq)
+);
+""" + ledger.SCHEMA
+#: Columns added after the first release: older databases get them on open.
+ADDED_COLUMNS = {
+    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0"],
+    "campaign_rows": ["key TEXT", "message TEXT"],
+    "chunks": ["owner_pid INTEGER", "owner_started TEXT"],
+}
+AFTER_COLUMNS = """
+CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
+"""
+CHUNK_COLUMNS = ("seq", "size", "state", "attempts", "out_id", "biz_id", "code", "message",
+                 "started", "finished", "owner_pid", "owner_started")
+
+#: A run: its pid and its process start time (a reused pid is another run).
+Owner = tuple[int, str]
+
+
+def current_owner() -> Owner:
+    return os.getpid(), start_time(os.getpid())
+
+
+def _insert(table: str, columns: Iterable[str]) -> str:
+    """A column-named INSERT statement with one placeholder per column."""
+    names = tuple(columns)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))})"
+
+
+class Draft:
+    """The statements that plan one campaign, inside the store's write transaction."""
+
+    def __init__(self, db: sqlite3.Connection, ledger_table: str) -> None:
+        self.db = db
+        self.ledger_table = ledger_table
+
+    def add_row(self, **columns: object) -> bool:
+        """Store one recipient row; False when the number (in any spelling) is listed
+        already."""
+        try:
+            self.db.execute(_insert("campaign_rows", columns), tuple(columns.values()))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def earlier_campaign(self, fingerprint: str) -> str | None:
+        """The newest campaign of the same file and parameters, if any."""
+        found = self.db.execute("SELECT id FROM campaigns WHERE fingerprint=? ORDER BY "
+                                "created DESC LIMIT 1", (fingerprint,)).fetchone()
+        return found[0] if found else None
+
+    def prune_ledger(self) -> None:
+        if self.ledger_table == "ledger":  # never the attached, read-only one
+            ledger.prune(self.db)
+
+    def conflicts(self, campaign_id: str, total: int) -> ledger.Conflicts:
+        return ledger.campaign_conflicts(self.db, campaign_id, total, table=self.ledger_table)
+
+    def leave_out(self, campaign_id: str, keys: set[str], size: int) -> int:
+        """Drop these recipients from the campaign and number the chunks again."""
+        self.db.executemany("DELETE FROM campaign_rows WHERE campaign_id=? AND key=?",
+                            ((campaign_id, key) for key in keys))
+        rowids = self.db.execute("SELECT rowid FROM campaign_rows WHERE campaign_id=? "
+                                 "ORDER BY line", (campaign_id,)).fetchall()
+        self.db.executemany("UPDATE campaign_rows SET chunk=? WHERE rowid=?",
+                            ((position // size, rowid)
+                             for position, (rowid,) in enumerate(rowids)))
+        return len(keys)
+
+    def add_campaign(self, **columns: object) -> None:
+        self.db.execute(_insert("campaigns", columns), tuple(columns.values()))
+
+    def add_chunks(self, chunks: Iterable[dict]) -> None:
+        """Chunk rows, each a dict of the same columns."""
+        rows = iter(chunks)
+        first = next(rows, None)
+        if first is None:
+            return
+        self.db.execute(_insert("chunks", first), tuple(first.values()))
+        self.db.executemany(_insert("chunks", first), (tuple(c.values()) for c in rows))
+
+
+class Store:
+    """The campaign tables; safe to share between the worker threads of one run."""
+
+    def __init__(self, path: Path | None = None, known: Path | None = None) -> None:
+        """``known``: another database whose ledger ``plan`` checks, read only (a dry run
+        plans in a scratch database but must see what was really sent)."""
+        self.path = path or database.default_path()
+        self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
+        self._lock = threading.Lock()
+        self.ledger_table = "ledger"
+        if known is not None and known.exists():
+            self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
+            if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
+                                ).fetchone():
+                self.ledger_table = "known.ledger"
+        self.prune(tunables.retention_cutoff())  # the documented retention
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def planning(self) -> Iterator[Draft]:
+        """Plan a campaign in one write transaction: all of it is stored, or nothing."""
+        with self.transaction() as db:
+            yield Draft(db, self.ledger_table)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements as one write transaction, under the store's lock."""
+        with self._lock, database.immediate(self._db) as db:
+            yield db
+
+    def execute(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        """One statement, committed at once (autocommit) under the store's lock."""
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    def prune(self, before: float) -> int:
+        """Delete campaigns created before ``before`` (epoch seconds), with their rows and
+        chunks, unless a chunk is in flight; returns how many."""
+        with self.transaction() as db:
+            ids = [(cid,) for (cid,) in db.execute(
+                "SELECT id FROM campaigns WHERE created<? AND id NOT IN (SELECT campaign_id "
+                "FROM chunks WHERE state='in_flight')", (before,))]
+            db.executemany("DELETE FROM campaign_rows WHERE campaign_id=?", ids)
+            db.executemany("DELETE FROM chunks WHERE campaign_id=?", ids)
+            db.executemany("DELETE FROM campaigns WHERE id=?", ids)
+        return len(ids)
+
+    def campaign(self, campaign_id: str) -> dict:
+        rows = self._db.execute("SELECT * FROM campaigns WHERE id=?", (campaign_id,))
+        names = [d[0] for d in rows.description]
+        found = rows.fetchone()
+        if not found:
+            raise InputError("ID", f"no campaign {campaign_id!r}; `campaign list` shows them")
+        return dict(zip(names, found))
+
+    def counts(self, campaign_id: str) -> dict[str, dict[str, int]]:
+        chunks = dict.fromkeys(STATES, 0)
+        people = dict.fromkeys(STATES, 0)
+        for state, number, size in self.execute(
+                "SELECT state, count(*), sum(size) FROM chunks WHERE campaign_id=? "
+                "GROUP BY state", (campaign_id,)):
+            chunks[state], people[state] = number, size
+        return {"chunks": chunks, "recipients": people}
+
+    def chunk_rows(self, campaign_id: str, seq: int) -> list[tuple[str, str, str]]:
+        return self.execute("SELECT phone, sign_name, params FROM campaign_rows WHERE "
+                            "campaign_id=? AND chunk=? ORDER BY line", (campaign_id, seq))
+
+    def chunks(self, campaign_id: str, states: Iterable[str] = STATES) -> list[dict]:
+        wanted = tuple(states)
+        marks = ",".join("?" * len(wanted))
+        rows = self.execute(
+            f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE campaign_id=? AND state "  # noqa: S608
+            f"IN ({marks}) ORDER BY seq", (campaign_id, *wanted))
+        return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
+
+    def listing(self) -> list[tuple]:
+        """Every campaign's headline, newest first."""
+        return self.execute("SELECT id, created, kind, source, sign_name, template_code, "
+                            "recipients, skipped FROM campaigns ORDER BY created DESC")
+
+    def sign_names(self, campaign_id: str) -> list[str]:
+        """The signatures the campaign's rows use."""
+        return [s for (s,) in self.execute("SELECT DISTINCT sign_name FROM campaign_rows "
+                                           "WHERE campaign_id=?", (campaign_id,))]
+
+    def first_params(self, campaign_id: str) -> str | None:
+        """The template parameters (JSON) of the campaign's first row."""
+        first = self.execute("SELECT params FROM campaign_rows WHERE campaign_id=? "
+                             "ORDER BY line LIMIT 1", (campaign_id,))
+        return first[0][0] if first else None
+
+    def discard(self, campaign_id: str) -> None:
+        """Forget a campaign refused before its first call."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM campaign_rows WHERE campaign_id=?", (campaign_id,))
+            db.execute("DELETE FROM chunks WHERE campaign_id=?", (campaign_id,))
+            db.execute("DELETE FROM campaigns WHERE id=?", (campaign_id,))
+
+    # -- leases: which live run sends which chunk
+
+    @staticmethod
+    def _settle_dead(db: sqlite3.Connection, campaign_id: str, me: Owner) -> None:
+        """Chunks in flight in a run that died (SIGKILL, a crash) may have been sent:
+        unknown, and their lease is free."""
+        for seq, pid, started in db.execute(
+                "SELECT seq, owner_pid, owner_started FROM chunks WHERE campaign_id=? AND "
+                "state='in_flight'", (campaign_id,)).fetchall():
+            if (pid, started) != me and not is_alive(pid, started or ""):
+                db.execute("UPDATE chunks SET state='unknown', owner_pid=NULL, message=? "
+                           "WHERE campaign_id=? AND seq=?",
+                           ("the run sending it ended without recording the outcome",
+                            campaign_id, seq))
+                ledger.settle(db, campaign_id, seq, "unknown")
+
+    @staticmethod
+    def _live_owner(db: sqlite3.Connection, campaign_id: str,
+                    me: Owner | None) -> Owner | None:
+        """A live run other than ``me`` that holds chunks of the campaign, if any."""
+        for pid, started in db.execute(
+                "SELECT DISTINCT owner_pid, owner_started FROM chunks WHERE campaign_id=? "
+                "AND owner_pid IS NOT NULL AND state IN ('planned','in_flight')",
+                (campaign_id,)).fetchall():
+            if (pid, started) != me and is_alive(pid, started or ""):
+                return pid, started
+        return None
+
+    def sending_run(self, campaign_id: str) -> Owner | None:
+        """The live run sending the campaign right now, if any."""
+        with self._lock:
+            return self._live_owner(self._db, campaign_id, None)
+
+    def claim(self, campaign_id: str, me: Owner) -> list[dict]:
+        """Lease every chunk left to send to run ``me``, in one transaction, and return
+        them; DuplicateSend (exit 6) while another live run holds the campaign."""
+        with self.transaction() as db:
+            self._settle_dead(db, campaign_id, me)
+            other = self._live_owner(db, campaign_id, me)
+            if other is not None:
+                raise DuplicateSend(
+                    f"campaign {campaign_id} is being sent by another run (pid {other[0]}); "
+                    "this run sent nothing, so no chunk goes out twice;",
+                    f"wait for that run to end (`{prog.name()} campaign show "
+                    f"{campaign_id}`), then `--resume {campaign_id}` continues what is left.")
+            db.execute("UPDATE chunks SET owner_pid=?, owner_started=? WHERE campaign_id=? "
+                       "AND state='planned'", (*me, campaign_id))
+        return self.chunks(campaign_id, ["planned"])
+
+    def begin(self, campaign: dict, seq: int, me: Owner, attempt: int) -> str | None:
+        """Mark a leased chunk in flight and its recipients pending in the ledger, in one
+        transaction, just before its call. Returns None to go ahead, or why not: the lease
+        was lost, or (unless the campaign was forced) another send reached some of its
+        recipients with the same message since the campaign was planned."""
+        campaign_id = campaign["id"]
+        now = time.time()
+        with self.transaction() as db:
+            if not campaign["forced"]:
+                conflicts = ledger.campaign_conflicts(db, campaign_id, 0, now, chunk=seq)
+                if conflicts:
+                    error = conflicts.error(single=False)
+                    db.execute("UPDATE chunks SET state='failed', code='DUPLICATE', message=?,"
+                               " finished=? WHERE campaign_id=? AND seq=? AND state='planned'",
+                               (error.message, now, campaign_id, seq))
+                    return error.message
+            moved = db.execute(
+                "UPDATE chunks SET state='in_flight', attempts=?, started=? WHERE "
+                "campaign_id=? AND seq=? AND state='planned' AND owner_pid=? AND "
+                "owner_started=?", (attempt, now, campaign_id, seq, *me)).rowcount
+            if not moved:
+                return "lease lost"
+            ledger.record_chunk(db, campaign_id, seq, now)
+        return None
+
+    def retry_later(self, campaign_id: str, seq: int, code: str | None) -> None:
+        """A throttled call was not accepted, or none was made: planned again."""
+        with self.transaction() as db:
+            db.execute("UPDATE chunks SET state='planned', code=? WHERE campaign_id=? AND "
+                       "seq=?", (code, campaign_id, seq))
+            ledger.settle(db, campaign_id, seq, "failed")
+
+    def finish(self, campaign_id: str, seq: int, state: str, biz_id: str | None,
+               code: str | None, message: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE chunks SET state=?, biz_id=?, code=?, message=?, finished=? "
+                       "WHERE campaign_id=? AND seq=?",
+                       (state, biz_id, code, message, time.time(), campaign_id, seq))
+            ledger.settle(db, campaign_id, seq, state, biz_id)
+
+    def interrupt(self, campaign_id: str, me: Owner, message: str) -> None:
+        """This run's chunks still in flight after a signal: unknown."""
+        with self.transaction() as db:
+            seqs = [seq for (seq,) in db.execute(
+                "SELECT seq FROM chunks WHERE campaign_id=? AND state='in_flight' AND "
+                "owner_pid=? AND owner_started=?", (campaign_id, *me)).fetchall()]
+            for seq in seqs:
+                db.execute("UPDATE chunks SET state='unknown', message=?, finished=? WHERE "
+                           "campaign_id=? AND seq=?", (message, time.time(), campaign_id, seq))
+                ledger.settle(db, campaign_id, seq, "unknown")
+
+    def doubtful(self, campaign_id: str, me: Owner) -> list[dict]:
+        """Chunks whose outcome is unknown, after settling those of dead runs; chunks in
+        flight in a live run are left to it."""
+        with self.transaction() as db:
+            self._settle_dead(db, campaign_id, me)
+        return self.chunks(campaign_id, ["in_flight", "unknown"])
+
+    def reconciled(self, campaign_id: str, seq: int, state: str) -> None:
+        """Reconcile's verdict: sent (a receipt), or planned (none: never arrived)."""
+        with self.transaction() as db:
+            db.execute("UPDATE chunks SET state=?, message=?, owner_pid=NULL WHERE "
+                       "campaign_id=? AND seq=?",
+                       (state, "settled by reconcile", campaign_id, seq))
+            ledger.settle(db, campaign_id, seq, state)
