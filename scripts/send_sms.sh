@@ -7,7 +7,8 @@
 #   2. <skill>/.runtime: the private environment an earlier first run built;
 #   3. <skill>/.runtime-python: the interpreter that `python3` on PATH resolved to last time,
 #      while `python3` still names the same command (a version-manager shim costs ~50 ms);
-#   4. `python3` on PATH, if it is 3.9+ with click and jmespath (then remembered as in 3);
+#   4. `python3` on PATH, if it is 3.9+ with click, jmespath and phonenumbers (then
+#      remembered as in 3);
 #      if it is 3.9+ without them, a private environment is built in .runtime once.
 set -euo pipefail
 # A signal before Python starts: the program's one-line message and exit code (exec resets
@@ -35,7 +36,7 @@ done
 skill_dir="$(cd -P "$(dirname "$source_path")/.." && pwd)"
 runtime="$skill_dir/.runtime"
 remembered="$skill_dir/.runtime-python"
-requirements=("click>=8.1" "jmespath>=1.0")
+requirements=("click>=8.1" "jmespath>=1.0" "phonenumbers>=8.13")
 
 export PYTHONPATH="$skill_dir${PYTHONPATH:+:$PYTHONPATH}"
 # Usage lines and next-step hints name the program as the user ran it.
@@ -82,12 +83,14 @@ if [ -f "$remembered" ]; then
   fi
 fi
 
-# One probe: version, whether click and jmespath import, the real executable. Written to run
-# on any Python, 2.7 included, so that an old one is named rather than crashing.
+# One probe: version, whether click and jmespath import (and phonenumbers is installed: it is
+# imported only for international numbers), the real executable. Written to run on any
+# Python, 2.7 included, so that an old one is named rather than crashing.
 probe='import os, sys
 try:
     import click, jmespath
-    deps = "yes"
+    import importlib.util
+    deps = "yes" if importlib.util.find_spec("phonenumbers") else "no"
 except Exception:
     deps = "no"
 print("%d.%d %s %s" % (sys.version_info[0], sys.version_info[1], deps, os.path.abspath(sys.executable)))'
@@ -107,7 +110,7 @@ if [ "$deps" = yes ] && is_python "$real"; then
   exec ${start[@]+"${start[@]}"} "$real" -m sms_skill "$@"
 fi
 
-# First run on this machine: a private environment with the two dependencies, built in a
+# First run on this machine: a private environment with the dependencies, built in a
 # temporary folder and moved into place, so that runs starting together do not collide.
 echo "$0: first run: creating a private Python environment in $runtime (once; needs the package registry)..." >&2
 building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX" 2>/dev/null)" ||

@@ -673,17 +673,23 @@ def campaign_list(store):
 
 @campaign.command("show")
 @click.argument("campaign_id", metavar="ID")
+@click.option("--numbers", is_flag=True, help="List each chunk's recipients (masked).")
+@click.option("--no-mask", is_flag=True, help="With --numbers: the numbers in full.")
+@click.option("--chunk", type=int, help="Only this chunk (its number in chunk_list).")
 @_store_command
-def campaign_show(store, campaign_id):
+def campaign_show(store, campaign_id, numbers, no_mask, chunk):
     """One campaign: parameters, counts, and each chunk's state, BizId and error.
 
     \b
-    Example:
+    Examples:
       {prog} campaign show 20261126-a1b2c3
+      {prog} campaign show 20261126-a1b2c3 --chunk 3 --numbers
     """
     from sms_skill import campaign as campaigns
 
-    return campaigns.show(store, campaign_id)
+    if no_mask and not numbers:
+        raise InputError("--no-mask", "only goes with --numbers")
+    return campaigns.show(store, campaign_id, numbers=numbers, unmask=no_mask, chunk=chunk)
 
 
 @campaign.command("reconcile")

@@ -13,6 +13,8 @@ MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_OUT_ID = 255
 _PHONE = re.compile(r"(?:\+|00)?\d{5,15}")
+#: A mainland China mobile number as the service accepts it.
+_MAINLAND = re.compile(r"1[3-9]\d{9}")
 _REGION = re.compile(r"[a-z0-9-]+")
 SHOWN_LENGTH = 60
 LINE_LENGTH = 2000
@@ -77,12 +79,57 @@ def recipient_key(number: str) -> str:
 
 
 def phone_number(value: str, option: str = "--phone-number") -> str:
-    """One number: 5 to 15 digits after an optional leading ``+`` or ``00`` (E.164)."""
+    """One number the service accepts: a mainland mobile (``1[3-9]`` + 9 digits, bare or
+    after ``+``, ``86``, ``+86`` or ``0086``), or country code + number after an optional
+    ``+`` or ``00``, valid by libphonenumber's metadata (``phonenumbers``, imported only
+    for such numbers)."""
     number = value.strip()
     if not _PHONE.fullmatch(number):
         raise InputError(option, f"{shown(value)} is not a phone number: use 5 to 15 digits, "
                                  "optionally after + or 00 (e.g. 13800138000, +85261234567)")
+    problem = number_problem(number)
+    if problem:
+        raise InputError(option, f"{shown(value)} {problem}")
     return number
+
+
+def number_problem(number: str) -> str | None:
+    """Why the service would refuse this number (already 5 to 15 digits), or None."""
+    prefixed = number.startswith(("+", "00"))
+    digits = number[1:] if number.startswith("+") else number[2:] if prefixed else number
+    if not prefixed and digits.startswith("1"):
+        if _MAINLAND.fullmatch(digits):
+            return None
+        return (f"is not a mainland China mobile number ({len(digits)} digits): those are 11 "
+                "digits starting with 13 to 19; for another country write + and the country "
+                "code (e.g. +12025550123)")
+    if digits.startswith("86"):
+        if _MAINLAND.fullmatch(digits[2:]):
+            return None
+        return ("is not a mainland China mobile number: after 86 come 11 digits starting "
+                "with 13 to 19 (landlines cannot receive SMS)")
+    return _international_problem(digits)
+
+
+def _international_problem(digits: str) -> str | None:
+    try:
+        import phonenumbers
+    except ImportError as exc:
+        from sms_skill.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(
+            "international numbers are checked with the phonenumbers package, which this "
+            "Python lacks;", "install phonenumbers for it (pip install phonenumbers), or "
+            "remove the skill's .runtime folder so that the shim builds it again.") from exc
+    try:
+        parsed = phonenumbers.parse("+" + digits)
+    except phonenumbers.NumberParseException:
+        return "has no known country code (write the country code, then the number)"
+    if not phonenumbers.is_valid_number(parsed):
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+        where = f" for +{parsed.country_code} ({region})" if region != "ZZ" else ""
+        return f"is not a valid number{where} by libphonenumber's numbering plans"
+    return None
 
 
 def mask(number: str) -> str:

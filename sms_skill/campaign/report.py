@@ -6,7 +6,13 @@ import signal
 
 from sms_skill import database, prog
 from sms_skill.campaign.store import Store
-from sms_skill.errors import ApiFailure, OutcomeUnknown, RunInterrupted, SkillError
+from sms_skill.errors import (
+    ApiFailure,
+    InputError,
+    OutcomeUnknown,
+    RunInterrupted,
+    SkillError,
+)
 from sms_skill.lifecycle import HANDLED
 
 
@@ -68,16 +74,28 @@ def campaigns(store: Store) -> list[dict]:
     return out
 
 
-def show(store: Store, campaign_id: str) -> dict:
+def show(store: Store, campaign_id: str, *, numbers: bool = False, unmask: bool = False,
+         chunk: int | None = None) -> dict:
+    """One campaign with its chunks (only chunk ``chunk`` if given); ``numbers`` lists each
+    chunk's recipients, masked unless ``unmask``."""
+    from sms_skill.validation import mask
+
     campaign = store.campaign(campaign_id)
     campaign["created"] = database.local_time(campaign["created"])
     del campaign["fingerprint"]
     campaign["total_recipients"] = campaign.pop("recipients")
     chunks = store.chunks(campaign_id)
+    if chunk is not None:
+        chunks = [c for c in chunks if c["seq"] == chunk]
+        if not chunks:
+            raise InputError("--chunk", f"campaign {campaign_id} has no chunk {chunk}")
     running = store.sending_run(campaign_id)
-    for chunk in chunks:
+    for item in chunks:
         for key in ("started", "finished"):
-            chunk[key] = database.local_time(chunk[key]) if chunk[key] else None
-        del chunk["owner_pid"], chunk["owner_started"]
+            item[key] = database.local_time(item[key]) if item[key] else None
+        del item["owner_pid"], item["owner_started"]
+        if numbers:
+            item["numbers"] = [phone if unmask else mask(phone)
+                               for phone, _, _ in store.chunk_rows(campaign_id, item["seq"])]
     return {**campaign, "sending_pid": running[0] if running else None,
             **store.counts(campaign_id), "chunk_list": chunks}

@@ -9,6 +9,7 @@ starts and the calls under way are stopped; chunks still in flight are left unkn
 
 from __future__ import annotations
 
+import itertools
 import sys
 import tempfile
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from sms_skill import database, paths
 from sms_skill.campaign import report
-from sms_skill.campaign.plan import Plan, chunk_call
+from sms_skill.campaign.plan import Plan, chunk_call, chunk_out_id
 from sms_skill.campaign.store import Store, current_owner
 from sms_skill.errors import (
     ApiFailure,
@@ -32,6 +33,9 @@ from sms_skill.lifecycle import Interrupted
 
 THROTTLED = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "Throttling.User", "Throttling.Api")
 MAX_ATTEMPTS = 6
+#: A chunk refused as a whole over one of its numbers, which the answer does not name:
+#: nothing was sent, so it is split in two until the bad number is alone and the rest sent.
+NUMBER_REFUSED = ("isv.MOBILE_NUMBER_ILLEGAL",)
 #: After a signal, calls under way get this long to end before their chunks are left unknown.
 STOP_GRACE_SECONDS = 0.8
 
@@ -79,7 +83,8 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
     signalled: list[str] = []
     queue = deque(todo)
     queue_lock = threading.Lock()
-    finished = iter(range(1, len(todo) + 1))  # next() is atomic under the GIL
+    finished = itertools.count(1)  # next() is atomic under the GIL
+    total = [len(todo)]  # grows when a chunk is split
     errors: list[BaseException] = []
 
     def send_chunk(chunk: dict) -> None:
@@ -93,7 +98,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
             if refused:
                 if refused != "lease lost":
                     on_chunk({**chunk, "state": "failed", "code": "DUPLICATE"},
-                             next(finished), len(todo))
+                             next(finished), total[0])
                 return
             if stop.is_set():  # stopped between the claim and the call: nothing went out
                 store.retry_later(campaign_id, seq, None)
@@ -104,6 +109,16 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                 state, biz_id = "sent", response.get("BizId")
             except ApiFailure as exc:
                 state, code, message = "failed", exc.code or None, str(exc)
+                if code in NUMBER_REFUSED and chunk["size"] > 1 and not stop.is_set():
+                    # Refused as a whole over a number it does not name: nothing was sent.
+                    halves = store.split(campaign_id, seq, me, code, lambda new: chunk_out_id(
+                        campaign["out_id"], campaign_id, new))
+                    with queue_lock:
+                        queue.extendleft(reversed(halves))
+                        total[0] += len(halves)
+                    on_chunk({**chunk, "state": "split", "code": code}, next(finished),
+                             total[0])
+                    return
                 if code in THROTTLED and attempt < MAX_ATTEMPTS and not stop.is_set():
                     # A throttled request was not accepted: safe to try again, later.
                     store.retry_later(campaign_id, seq, code)
@@ -124,7 +139,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                               f"but the journal could not record it ({exc}); it stays in "
                               "flight for `campaign reconcile`.")
                 raise
-            on_chunk({**chunk, "state": state, "code": code}, next(finished), len(todo))
+            on_chunk({**chunk, "state": state, "code": code}, next(finished), total[0])
             return
 
     def worker() -> None:

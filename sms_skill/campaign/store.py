@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,8 @@ from sms_skill import database, ledger, prog, tunables
 from sms_skill.errors import DuplicateSend, InputError
 from sms_skill.liveness import is_alive, start_time
 
-STATES = ("planned", "in_flight", "sent", "failed", "unknown")
+#: ``split``: refused as a whole over a number (nothing sent); its rows went to new chunks.
+STATES = ("planned", "in_flight", "sent", "failed", "unknown", "split")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -316,6 +317,34 @@ class Store:
                        "WHERE campaign_id=? AND seq=?",
                        (state, biz_id, code, message, time.time(), campaign_id, seq))
             ledger.settle(db, campaign_id, seq, state, biz_id)
+
+    def split(self, campaign_id: str, seq: int, me: Owner, code: str,
+              out_id: Callable[[int], str]) -> list[dict]:
+        """A chunk the gateway refused as a whole, proving nothing was sent: its rows go,
+        in order, to two new chunks leased to ``me`` (``out_id(seq)`` names them); it
+        stays on record as ``split``, with no rows left."""
+        with self.transaction() as db:
+            rowids = [r for (r,) in db.execute(
+                "SELECT rowid FROM campaign_rows WHERE campaign_id=? AND chunk=? ORDER BY line",
+                (campaign_id, seq))]
+            top = db.execute("SELECT max(seq) FROM chunks WHERE campaign_id=?",
+                             (campaign_id,)).fetchone()[0]
+            half = (len(rowids) + 1) // 2
+            made = []
+            for number, part in enumerate((rowids[:half], rowids[half:]), top + 1):
+                db.executemany("UPDATE campaign_rows SET chunk=? WHERE rowid=?",
+                               ((number, rowid) for rowid in part))
+                columns = {"campaign_id": campaign_id, "seq": number, "size": len(part),
+                           "out_id": out_id(number), "owner_pid": me[0], "owner_started": me[1]}
+                db.execute(_insert("chunks", columns), tuple(columns.values()))
+                made.append(number)
+            db.execute("UPDATE chunks SET state='split', size=0, code=?, message=?, "
+                       "finished=? WHERE campaign_id=? AND seq=?",
+                       (code, f"refused as a whole, nothing sent; split into chunks "
+                        f"{made[0]} and {made[1]}", time.time(), campaign_id, seq))
+            ledger.settle(db, campaign_id, seq, "failed")
+        wanted = set(made)
+        return [c for c in self.chunks(campaign_id, ["planned"]) if c["seq"] in wanted]
 
     def interrupt(self, campaign_id: str, me: Owner, message: str) -> None:
         """This run's chunks still in flight after a signal: unknown."""
