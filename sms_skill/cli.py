@@ -202,6 +202,15 @@ def bulk_options(func: Callable) -> Callable:
         click.option("--parallel", default=4, show_default=True,
                      help="Concurrent aliyun calls for a file."),
         click.option("--rate", type=float, help="At most this many calls per second."),
+        click.option("--confirm", metavar="PLAN_ID",
+                     help="With a file: send only if the plan is this plan_id, the one a "
+                          "--dry-run showed and the user approved."),
+        click.option("--price", type=float, envvar="SMS_SKILL_PRICE",
+                     help="Price of one billed message, for the plan's cost (env "
+                          "SMS_SKILL_PRICE); no default."),
+        click.option("--template-text", metavar="TEXT",
+                     help="The template's content (query-template), for the plan's segment "
+                          "count."),
     ]):
         func = option(func)
     return func
@@ -240,12 +249,20 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     int_range(parallel, "--parallel", 1, 64)
     if rate is not None and rate <= 0:
         raise InputError("--rate", f"{rate} must be a positive number of calls per second")
+    if fields["price"] is not None and not fields["price"] > 0:
+        raise InputError("--price", f"{fields['price']} must be a positive price per message")
     if resume_id:
+        for option in ("confirm", "template_text"):
+            if fields[option] is not None:
+                raise InputError("--" + option.replace("_", "-"),
+                                 "goes with a new file, not with --resume")
         return campaign.resume(client, resume_id, parallel=parallel, rate=rate,
                                on_chunk=_progress())
 
     def on_plan(plan):
-        click.echo(f"campaign {plan.campaign_id}: {plan.recipients} recipients in "
+        name = (f"plan {plan.plan_id} (dry run: no campaign was created)" if plan.dry_run
+                else f"campaign {plan.campaign_id}")
+        click.echo(f"{name}: {plan.recipients} recipients in "
                    f"{plan.chunks} chunk(s)"
                    + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else "")
                    + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
@@ -294,7 +311,8 @@ def _required(value: object, option: str) -> None:
 @bulk_options
 @run_operation(outcome=_campaign_outcome)
 def send(client, phone_numbers, phone_file, sign_name, template_code, template_param, out_id,
-         verify, force, skip_sent, resume_id, skip_invalid, parallel, rate):
+         verify, force, skip_sent, resume_id, skip_invalid, parallel, rate, confirm, price,
+         template_text):
     """Send one message to up to 1000 numbers (SendSms), or to a whole file.
 
     Code=OK means the gateway accepted it, not that it was delivered: check with
@@ -305,7 +323,8 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
     Examples:
       {prog} send -p 13800138000 -s MySign -t SMS_123456 -tp '{"code":"123456"}'
       {prog} send -p 13800138000,13900139000 -s MySign -t SMS_123456 --verify
-      {prog} send --phone-file numbers.txt -s MySign -t SMS_123456 --parallel 4
+      {prog} send --phone-file numbers.txt -s MySign -t SMS_123456 --dry-run --price 0.045
+      {prog} send --phone-file numbers.txt -s MySign -t SMS_123456 --confirm plan-0123abcd...
       {prog} send --resume 20261126-a1b2c3
     """
     _one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
@@ -317,6 +336,7 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
         return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
                            out_id, verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
+                 confirm=confirm, price=price, template_text=template_text,
                  template_code=template_code, sign_name=sign_name,
                  template_param=template_param, out_id=out_id, skip_invalid=skip_invalid,
                  force=force, skip_sent=skip_sent, verify=verify)
@@ -347,7 +367,8 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
 @run_operation(outcome=_campaign_outcome)
 def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,
                template_param_json, sms_up_extend_code_json, out_id, verify, force,
-               skip_sent, resume_id, skip_invalid, parallel, rate):
+               skip_sent, resume_id, skip_invalid, parallel, rate, confirm, price,
+               template_text):
     """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms),
     or to every row of a CSV file as a resumable campaign.
 
@@ -368,6 +389,7 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
                                  template_param_json, sms_up_extend_code_json, out_id,
                                  verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "batch", csv_file, resume_id, parallel=parallel, rate=rate,
+                 confirm=confirm, price=price, template_text=template_text,
                  template_code=template_code, sign_name=sign_name, out_id=out_id,
                  skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
 

@@ -34,6 +34,9 @@ class Plan:
     bad_total: int = 0
     #: Left out by --skip-sent: they got, or may have got, this message already.
     already_sent: int = 0
+    #: The hash of everything that will be sent (``plan_id``); ``send --confirm`` checks it.
+    plan_id: str = ""
+    dry_run: bool = False
 
 
 def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
@@ -175,17 +178,81 @@ def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
                              exc.hint) from exc
 
 
-def dry_plan(client, store: Store, planned: Plan) -> dict:
-    """What a real run would do: counts and the first and last command, shell-quoted."""
-    import shlex
+def plan_id(store: Store, campaign_id: str) -> str:
+    """A hash of everything the campaign will send: kind, template, signature, parameters,
+    the user's OutId, and every chunk's recipients in order with their own signature and
+    parameters. The same file and options planned again (dry run or not) give the same id,
+    unless what would be sent changed."""
+    import hashlib
+
+    campaign = store.campaign(campaign_id)
+    digest = hashlib.sha256(json.dumps(
+        [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
+         campaign["sign_name"], campaign["template_param"], campaign["out_id"]],
+        ensure_ascii=False).encode())
+    for chunk, phone, sign, params in store.rows_in_order(campaign_id):
+        digest.update(f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}".encode())
+    return "plan-" + digest.hexdigest()[:20]
+
+
+#: Per-recipient values elided from the plan's command: (parameter, what it holds).
+ELIDED = {"PhoneNumbers": "numbers", "PhoneNumberJson": "numbers",
+          "SignNameJson": "signatures", "TemplateParamJson": "parameter objects"}
+SAMPLES = 3
+
+
+def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
+             template_text: str | None = None) -> dict:
+    """What a real run would send, in the same size whatever the number of recipients:
+    counts, masked samples, the first chunk's argv with the per-recipient values elided,
+    segments and cost, and the plan id that ``--confirm`` takes."""
+    from sms_skill.validation import mask
 
     campaign = store.campaign(planned.campaign_id)
     chunks = store.chunks(planned.campaign_id)
-    commands = []
-    for chunk in (chunks[0], chunks[-1]) if len(chunks) > 1 else chunks:
-        action, params, _ = chunk_call(store, campaign, chunk)
-        commands.append(shlex.join(client.command(action, params)))
-    return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
-            "calls": planned.chunks, "skipped_rows": planned.bad_total,
-            "already_sent": planned.already_sent,
-            "first_command": commands[0], "last_command": commands[-1]}
+    action, params, _ = chunk_call(store, campaign, chunks[0])
+    size = chunks[0]["size"]
+    shown = {key: (f"<{size} {ELIDED[key]}>" if key in ELIDED and value is not None
+                   else value) for key, value in params.items()}
+    # The OutId names the campaign, which a dry run does not create.
+    shown["OutId"] = chunk_out_id(campaign["out_id"], "<campaign id>", 0)
+    import shlex
+
+    command = shlex.join(client.command(action, shown))
+    samples = [mask(phone) for phone, _, _ in store.chunk_rows(campaign["id"], 0)[:SAMPLES]]
+    option = "--phone-file" if campaign["kind"] == "send" else "--csv"
+    return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,
+            "skipped_rows": planned.bad_total, "already_sent": planned.already_sent,
+            "chunks": planned.chunks, "chunk_size": CHUNK_SIZE[campaign["kind"]],
+            "calls": planned.chunks, "samples": samples, "first_command": command,
+            "segments": segment_preview(store, campaign, template_text, price, option),
+            "next": f"the same command without --dry-run, plus --confirm {planned.plan_id}"}
+
+
+def segment_preview(store: Store, campaign: dict, template_text: str | None,
+                    price: float | None, option: str) -> dict:
+    """Billed messages over every row (per-row signatures and parameters change lengths)
+    and their cost at ``price``; without the template's text, only what is missing."""
+    from sms_skill import segments
+
+    if template_text is None:
+        return {"messages": None, "note": "give --template-text (the template's content, "
+                "see `query-template`) to count segments and cost"}
+    tally = segments.Tally()
+    same = campaign["kind"] == "send"
+    cache: dict[tuple, segments.Count] = {}
+    for _, phone, sign, params in store.rows_in_order(campaign["id"]):
+        international = segments.is_international(phone)
+        key = (international,) if same else (international, sign, params)
+        if key not in cache:
+            text = segments.message_text(
+                campaign["sign_name"] if same else sign, template_text,
+                json.loads((campaign["template_param"] if same else params) or "{}"))
+            cache[key] = segments.checked(text, international,
+                                          "" if same else f"for {phone}: ", option)
+            if len(cache) > 10_000:  # every row differs: keep memory flat
+                result = cache.pop(key)
+                cache.clear()
+                cache[key] = result
+        tally.add(cache[key])
+    return tally.summary(price)

@@ -25,6 +25,7 @@ from sms_skill.campaign.store import Store, current_owner
 from sms_skill.errors import (
     ApiFailure,
     EnvironmentProblem,
+    InputError,
     OutcomeUnknown,
     SkillError,
     StorageProblem,
@@ -199,13 +200,16 @@ def start(client, *, kind: str, source: str, template_code: str,
           sign_name: str | None = None, template_param: str | None = None,
           out_id: str | None = None, skip_invalid: bool = False, force: bool = False,
           skip_sent: bool = False, verify: bool = False, parallel: int = 4,
-          rate: float | None = None,
+          rate: float | None = None, confirm: str | None = None,
+          price: float | None = None, template_text: str | None = None,
           on_plan: Callable[[Plan], None] = lambda plan: None,
           on_chunk: ChunkHook = lambda chunk, done, total: None) -> dict:
     """Validate the whole file, store the campaign, then send it (see ``run``).
 
-    ``source`` is a path or ``-`` (stdin). A dry run plans in memory and returns the plan
-    with the first and last command instead of sending.
+    ``source`` is a path or ``-`` (stdin). A dry run plans in a scratch database and
+    returns the compact plan (``plan.dry_plan``; ``price`` and ``template_text`` give its
+    segments and cost) instead of sending. ``confirm``: send only if the plan id is this
+    one (what the user approved), else InputError and nothing is stored or sent.
     """
     from sms_skill import recipients, validation
     from sms_skill.campaign import plan as planning
@@ -228,12 +232,21 @@ def start(client, *, kind: str, source: str, template_code: str,
                        template_param=template_param, out_id=out_id,
                        skip_invalid=skip_invalid, force=force, skip_sent=skip_sent)
         planning.check_commands(client, store, planned.campaign_id, option)
+        planned.plan_id = planning.plan_id(store, planned.campaign_id)
+        planned.dry_run = client.dry_run
+        if confirm is not None and confirm != planned.plan_id:
+            store.discard(planned.campaign_id)
+            raise InputError("--confirm", f"this send's plan is {planned.plan_id}, not "
+                             f"{confirm}: the file, the numbers already sent or the parameters "
+                             "changed since that plan was shown; nothing was sent;",
+                             "show the new plan with --dry-run, and confirm its plan_id.")
         on_plan(planned)
         if verify:
             planning.verify(client, store, planned.campaign_id, kind, sign_name,
                             template_code, params)
         if client.dry_run:
-            return planning.dry_plan(client, store, planned)
+            return planning.dry_plan(client, store, planned, price=price,
+                                     template_text=template_text)
         return run(client, store, planned.campaign_id, parallel=parallel, rate=rate,
                    on_chunk=on_chunk)
     finally:

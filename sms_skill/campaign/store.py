@@ -206,6 +206,17 @@ class Store:
             f"IN ({marks}) ORDER BY seq", (campaign_id, *wanted))
         return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
 
+    def rows_in_order(self, campaign_id: str) -> Iterator[tuple]:
+        """(chunk, phone, sign_name, params) of every row, chunk by chunk, as sent."""
+        with self._lock:
+            rows = self._db.execute("SELECT chunk, phone, sign_name, params FROM campaign_rows "
+                                    "WHERE campaign_id=? ORDER BY chunk, line", (campaign_id,))
+            batch = rows.fetchmany(5000)
+        while batch:
+            yield from batch
+            with self._lock:
+                batch = rows.fetchmany(5000)
+
     def listing(self) -> list[tuple]:
         """Every campaign's headline, newest first."""
         return self.execute("SELECT id, created, kind, source, sign_name, template_code, "

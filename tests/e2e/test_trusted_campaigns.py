@@ -58,3 +58,54 @@ def test_a_number_the_gateway_refuses_costs_only_itself(world, service, tmp_path
     [failed] = [c for c in shown["chunk_list"] if c["state"] == "failed"]
     assert failed["code"] == "isv.MOBILE_NUMBER_ILLEGAL" and failed["numbers"] == [bad]
     assert any(c["state"] == "split" for c in shown["chunk_list"])
+
+
+TEXT = "您的验证码为${code}，5分钟内有效。"
+
+
+def dry_plan(world, source, *extra: str):
+    result = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                       "--template-param", PARAM, "--dry-run", *extra)
+    assert result.code == 0, result.stderr
+    return result
+
+
+def test_the_plan_is_compact_whatever_the_size_and_never_shows_a_number(world, tmp_path):
+    small, _ = numbers_file(tmp_path, 100, "small.txt")
+    large, numbers = numbers_file(tmp_path, 100_000, "large.txt")
+    plans = [dry_plan(world, source, "--price", "0.045", "--template-text", TEXT)
+             for source in (small, large)]
+    sizes = [len(p.stdout.encode()) for p in plans]
+    assert max(sizes) <= 2048 and abs(sizes[0] - sizes[1]) < 20, sizes
+    plan = plans[1].json()
+    assert plan["recipients"] == 100_000 and plan["chunks"] == 100
+    assert plan["segments"]["messages"] == 100_000 and plan["segments"]["cost"] == 4500.0
+    assert "--phone-numbers '<1000 numbers>'" in plan["first_command"]
+    assert not any(n in plans[1].stdout for n in numbers[:1000])  # masked samples only
+    assert "campaign" not in plans[1].stdout.replace("<campaign id>", "")  # none was created
+    assert "no campaign was created" in plans[1].stderr
+
+
+def test_confirm_sends_only_the_plan_the_user_approved(world, service, tmp_path):
+    source, numbers = numbers_file(tmp_path, 1500)
+    plan_id = dry_plan(world, source).json()["plan_id"]
+    source.write_text("\n".join(numbers + ["13900000000"]) + "\n")  # the file changed
+    refused = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                        "--template-param", PARAM, "--confirm", plan_id)
+    assert refused.code == 2 and f"not {plan_id}" in refused.stderr
+    assert "nothing was sent" in refused.stderr and service.requests() == []
+    assert world.run("campaign", "list").json() == []
+    source.write_text("\n".join(numbers) + "\n")  # back to what was approved
+    sent = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                     "--template-param", PARAM, "--confirm", plan_id)
+    assert sent.code == 0, sent.stderr
+    assert service.sends_per_number() == Counter({n: 1 for n in numbers})
+
+
+def test_no_price_no_cost_and_the_environment_can_set_it(world, tmp_path):
+    source, _ = numbers_file(tmp_path, 10)
+    without = dry_plan(world, source, "--template-text", TEXT).json()["segments"]
+    assert without["cost"] is None and "--price" in without["cost_note"]
+    world.env["SMS_SKILL_PRICE"] = "0.05"
+    priced = dry_plan(world, source, "--template-text", TEXT).json()["segments"]
+    assert priced["cost"] == 0.5
