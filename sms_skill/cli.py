@@ -655,6 +655,7 @@ def campaign():
       {prog} campaign list
       {prog} campaign show 20261126-a1b2c3
       {prog} campaign reconcile 20261126-a1b2c3
+      {prog} campaign retry 20261126-a1b2c3
     """
 
 
@@ -714,12 +715,41 @@ def campaign_show(store, campaign_id, numbers, no_mask, chunk):
     return campaigns.show(store, campaign_id, numbers=numbers, unmask=no_mask, chunk=chunk)
 
 
+def _campaign_reconcile_outcome(result: object) -> SkillError | None:
+    from sms_skill import campaign
+
+    return campaign.reconcile_outcome(result) if isinstance(result, dict) else None
+
+
+@campaign.command("retry")
+@click.argument("campaign_id", metavar="ID")
+@click.option("--parallel", default=4, show_default=True, help="Concurrent aliyun calls.")
+@click.option("--rate", type=float, help="At most this many calls per second.")
+@run_operation(outcome=_campaign_outcome)
+def campaign_retry(client, campaign_id, parallel, rate):
+    """Send again the chunks that failed (a failure proves nothing was sent), once their
+    cause is fixed. Chunks whose outcome is unknown are never resent: reconcile them.
+
+    \b
+    Example:
+      {prog} campaign retry 20261126-a1b2c3
+    """
+    from sms_skill import campaign as campaigns
+    from sms_skill.validation import int_range
+
+    int_range(parallel, "--parallel", 1, 64)
+    if rate is not None and rate <= 0:
+        raise InputError("--rate", f"{rate} must be a positive number of calls per second")
+    return campaigns.retry(client, campaign_id, parallel=parallel, rate=rate,
+                           on_chunk=_progress())
+
+
 @campaign.command("reconcile")
 @click.argument("campaign_id", metavar="ID")
 @click.option("--min-age", default=120, show_default=True,
               help="Seconds a chunk without a receipt must be old before it counts as "
                    "never sent.")
-@run_operation(outcome=_campaign_outcome)
+@run_operation(outcome=_campaign_reconcile_outcome)
 def campaign_reconcile(client, campaign_id, min_age):
     """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
 
@@ -730,6 +760,9 @@ def campaign_reconcile(client, campaign_id, min_age):
     \b
     Example:
       {prog} campaign reconcile 20261126-a1b2c3
+
+    Exit 0 once it settled all it could (chunks left to send: `to_resume`, `to_retry` and
+    `next` in its JSON), 5 while some chunk's outcome is still unknown, 2 for an unknown ID.
     """
     from sms_skill import campaign as campaigns
 
@@ -772,8 +805,10 @@ def reconcile(client, min_age):
 @cli.group(cls=Group, invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+@click.option("--chunks", "with_chunks", is_flag=True,
+              help="Also one line per campaign chunk (campaigns show one line each).")
 @click.pass_context
-def history(ctx, limit, no_mask):
+def history(ctx, limit, no_mask, with_chunks):
     """The local journal of sends: when, to whom (masked), BizId, outcome.
 
     Every real send is recorded, and so is each of its recipients: the same message to the
@@ -787,11 +822,12 @@ def history(ctx, limit, no_mask):
     \b
     Examples:
       {prog} history --limit 5
+      {prog} history --chunks
       {prog} history prune --older-than 30d
     """
     if ctx.invoked_subcommand is not None:
         return
-    from sms_skill import output
+    from sms_skill import campaign, output
     from sms_skill.database import local_time
     from sms_skill.journal import Journal
     from sms_skill.validation import int_range, mask
@@ -806,8 +842,10 @@ def history(ctx, limit, no_mask):
         entries = journal.entries(limit)
     finally:
         journal.close()
+    with campaign.Store() as store:
+        bulk = campaign.history_rows(store, with_chunks=with_chunks)
     rows = [{
-        "Time": local_time(e.created),
+        "created": e.created, "Campaign": None, "Chunk": None,
         "Action": e.action,
         "Recipients": ",".join(n if no_mask else mask(n) for n in e.recipients[:3])
         + (f" (+{len(e.recipients) - 3} more)" if len(e.recipients) > 3 else ""),
@@ -815,6 +853,9 @@ def history(ctx, limit, no_mask):
         "TemplateCode": e.template_code, "OutId": e.out_id, "BizId": e.biz_id,
         "Outcome": e.outcome, "Code": e.code,
     } for e in entries]
+    rows.extend({"Recipients": None, "OutId": None, **row} for row in bulk)
+    rows.sort(key=lambda row: row["created"], reverse=True)
+    rows = [{"Time": local_time(row.pop("created")), **row} for row in rows[:limit]]
     _emit(output.render(rows, settings.format, query))
 
 

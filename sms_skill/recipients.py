@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -112,17 +113,28 @@ def batch_rows(reader: HashingReader, default_sign: str | None) -> Iterator[Row 
 
 def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool,
               default_sign: str | None = None) -> Iterator[Row | BadRow]:
-    columns = [c.strip() for c in next(csv.reader([header]))]
+    """The rows after the header, read by one csv reader over the rest of the stream: a
+    quoted field may hold newlines (its row is reported by the line it starts on), CRLF
+    and a BOM are not data."""
+    records = csv.reader(itertools.chain([header], lines))
+    columns = [c.strip() for c in next(records)]
     if "phone" not in columns:
         raise InputError("--csv" if not phone_only else "--phone-file",
                          f"line {start}: the header has no 'phone' column ({header.strip()})")
     if not phone_only and "sign_name" not in columns and not default_sign:
         raise InputError("--csv", "no 'sign_name' column: add one or give -s/--sign-name")
     variables = [c for c in columns if c not in RESERVED_COLUMNS]
-    for number, line in enumerate(lines, start + 1):
-        if not line.strip() or line.lstrip().startswith("#"):
+    while True:
+        number = start + records.line_num  # the line this record starts on
+        try:
+            values = next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield BadRow(number, f"not valid CSV ({exc})")
+            return
+        if not values or not "".join(values).strip() or values[0].lstrip().startswith("#"):
             continue
-        values = next(csv.reader([line]))
         if len(values) != len(columns):
             yield BadRow(number, f"{len(values)} fields, the header has {len(columns)}")
             continue

@@ -192,7 +192,14 @@ def _scalar_object(obj: object, option: str, where: str = "") -> dict:
         raise InputError(option, f"{where}must be a JSON object like {{\"code\":\"123456\"}}")
     for key, val in obj.items():
         if isinstance(val, (dict, list)) or val is None:
-            raise InputError(option, f"{where}variable {shown(key)} must be a string or number")
+            raise InputError(option, f"{where}variable {shown(key)} must be a string")
+        if not isinstance(val, str):
+            # Refused, not converted: the service wants strings (a number gives
+            # isv.INVALID_JSON_PARAM), and a conversion could change it (012345, 1e3).
+            text = json.dumps(val)
+            raise InputError(option, f"{where}variable {shown(key)} is the JSON {text}, not a "
+                                     f"string; the service takes strings only: write "
+                                     f"\"{key}\":\"{text}\"")
     return obj
 
 

@@ -85,12 +85,34 @@ def check_variables(content: str, params: Iterable[dict],
                  f"the template{where}")
 
 
+#: Lookup codes meaning the signature or template does not exist in this account.
+NOT_FOUND = frozenset({"SignatureNotFound", "TemplateNotFound", "isv.SMS_SIGNATURE_ILLEGAL",
+                       "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGN_NAME_ILLEGAL"})
+
+
+def _lookup(client: Client, action: str, kind: str, name: str, listing: str) -> dict:
+    """GetSmsSign or GetSmsTemplate; a name the account does not have is VerifyRefused
+    (exit 4), since nothing was sent."""
+    from sms_skill.errors import ApiFailure
+
+    key = "SignName" if action == "GetSmsSign" else "TemplateCode"
+    try:
+        return client.call(action, {key: name})
+    except ApiFailure as exc:
+        if exc.code not in NOT_FOUND:
+            raise
+        raise VerifyRefused(f"{kind} {name!r} not found in this account ({exc.code}); "
+                            "nothing was sent;",
+                            f"check the spelling, or run `{prog.name()} {listing}` to see "
+                            "the approved ones.") from exc
+
+
 def verify_send(client: Client, sign_names: list[str], template_code: str,
                 params: list[dict], warn: Callable[[str], None] | None = None) -> None:
     """Raise VerifyRefused (exit 4) unless the send may go ahead. Dry-run calls nothing."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
     for name in sign_names:
-        sign = client.call("GetSmsSign", {"SignName": name})
+        sign = _lookup(client, "GetSmsSign", "signature", name, "list-signs")
         if client.dry_run:
             continue
         _require_approved("signature", name, sign.get("SignStatus"), "list-signs")
@@ -98,7 +120,7 @@ def verify_send(client: Client, sign_names: list[str], template_code: str,
         if carriers:
             listed = ", ".join(f"{op}: {status}" for op, status in carriers)
             warn(f"signature {name!r} carrier registration: {listed} (information only)")
-    template = client.call("GetSmsTemplate", {"TemplateCode": template_code})
+    template = _lookup(client, "GetSmsTemplate", "template", template_code, "list-templates")
     if client.dry_run:
         return
     _require_approved("template", template_code, template.get("TemplateStatus"),

@@ -6,9 +6,17 @@ chunks in doubt from receipts); ``report`` turns the record into summaries and e
 """
 
 from sms_skill.campaign.reconcile import RECONCILE_MIN_AGE, reconcile
-from sms_skill.campaign.report import campaigns, outcome_error, show, summary
-from sms_skill.campaign.sender import RateLimiter, resume, run, start
+from sms_skill.campaign.report import (
+    campaigns,
+    history_rows,
+    outcome_error,
+    reconcile_outcome,
+    show,
+    summary,
+)
+from sms_skill.campaign.sender import RateLimiter, resume, retry, run, start
 from sms_skill.campaign.store import Store, current_owner
 
 __all__ = ["RECONCILE_MIN_AGE", "RateLimiter", "Store", "campaigns", "current_owner",
-           "outcome_error", "reconcile", "resume", "run", "show", "start", "summary"]
+           "history_rows", "outcome_error", "reconcile", "reconcile_outcome", "resume",
+           "retry", "run", "show", "start", "summary"]

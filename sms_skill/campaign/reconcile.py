@@ -46,4 +46,24 @@ def reconcile(client, store: Store, campaign_id: str,
         state = "sent" if found else "planned"
         store.reconciled(campaign_id, chunk["seq"], state)
         settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
-    return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}
+    counts = store.counts(campaign_id)
+    resume = "batch-send" if store.campaign(campaign_id)["kind"] == "batch" else "send"
+    return {"campaign": campaign_id, "settled": settled, **counts,
+            "to_resume": counts["chunks"]["planned"], "to_retry": counts["chunks"]["failed"],
+            "next": _next_step(counts, campaign_id, resume)}
+
+
+def _next_step(counts: dict, campaign_id: str, resume: str) -> str | None:
+    from sms_skill import prog
+
+    chunks = counts["chunks"]
+    if chunks["unknown"] or chunks["in_flight"]:
+        return f"`{prog.name()} campaign reconcile {campaign_id}` again later"
+    steps = []
+    if chunks["planned"]:
+        steps.append(f"`{prog.name()} {resume} --resume {campaign_id}` sends the chunks "
+                     "never attempted or never arrived")
+    if chunks["failed"]:
+        steps.append(f"`{prog.name()} campaign retry {campaign_id}` re-sends the failed "
+                     "ones once their cause is fixed")
+    return "; ".join(steps) or None

@@ -63,6 +63,55 @@ def outcome_error(result: dict) -> SkillError | None:
     return None
 
 
+def reconcile_outcome(result: dict) -> SkillError | None:
+    """``campaign reconcile``: exit 0 once it settled all it could (what is left to send
+    is in its JSON, ``to_resume`` and ``to_retry``); OutcomeUnknown (exit 5) while some
+    chunk's outcome is still unknown."""
+    chunks = result.get("chunks")
+    if not isinstance(chunks, dict):
+        return None
+    doubtful = chunks["unknown"] + chunks["in_flight"]
+    if doubtful:
+        return OutcomeUnknown(
+            f"campaign {result['campaign']}: {doubtful} chunk(s) still with an unknown "
+            "outcome;", "run `campaign reconcile` again in a few minutes; do not resend "
+            "meanwhile.")
+    return None
+
+
+def outcome_word(chunks: dict[str, int]) -> str:
+    """One word for a campaign's progress: unknown beats failed beats incomplete."""
+    if chunks["unknown"] or chunks["in_flight"]:
+        return "unknown"
+    if chunks["failed"]:
+        return "failed"
+    return "incomplete" if chunks["planned"] else "sent"
+
+
+def history_rows(store: Store, *, with_chunks: bool = False) -> list[dict]:
+    """``history`` lines for campaigns: one per campaign with its counts, and with
+    ``with_chunks`` one per chunk after it; each has ``created`` (epoch) for sorting."""
+    rows = []
+    action = {"send": "SendSms", "batch": "SendBatchSms"}
+    for cid, created, kind, _, sign, template, people, _ in store.listing():
+        counts = store.counts(cid)
+        chunks = counts["chunks"]
+        rows.append({"created": created, "Campaign": cid, "Chunk": None,
+                     "Action": f"{action[kind]} campaign", "Count": people,
+                     "SignName": sign, "TemplateCode": template, "BizId": None,
+                     "Outcome": outcome_word(chunks),
+                     "Code": ", ".join(f"{n} {state}" for state, n in chunks.items() if n)
+                     + " chunk(s)"})
+        if with_chunks:
+            for chunk in store.chunks(cid):
+                rows.append({"created": chunk["started"] or created, "Campaign": cid,
+                             "Chunk": chunk["seq"], "Action": f"{action[kind]} chunk",
+                             "Count": chunk["size"], "SignName": sign,
+                             "TemplateCode": template, "BizId": chunk["biz_id"],
+                             "Outcome": chunk["state"], "Code": chunk["code"]})
+    return rows
+
+
 def campaigns(store: Store) -> list[dict]:
     """Every campaign, newest first, with its progress."""
     out = []

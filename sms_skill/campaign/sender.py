@@ -269,3 +269,22 @@ def resume(client, campaign_id: str, *, parallel: int = 4, rate: float | None = 
                     **store.counts(campaign_id)}
         return run(client, store, campaign_id, parallel=parallel, rate=rate,
                    on_chunk=on_chunk)
+
+
+def retry(client, campaign_id: str, *, parallel: int = 4, rate: float | None = None,
+          on_chunk: ChunkHook = lambda chunk, done, total: None) -> dict:
+    """Send again the chunks that failed, a failure proving nothing was sent (the cause
+    fixed, say a signature approved since); chunks whose outcome is unknown are never
+    resent. Chunks never attempted go out too, as with ``resume``."""
+    with Store() as store:
+        store.campaign(campaign_id)
+        if client.dry_run:
+            failed = store.chunks(campaign_id, ["failed"])
+            todo = store.chunks(campaign_id, ["planned"])
+            return {"dry_run": True, "campaign": campaign_id,
+                    "chunks_to_retry": len(failed), "chunks_to_send": len(todo),
+                    **store.counts(campaign_id)}
+        if store.sending_run(campaign_id) is None:
+            store.plan_again_failed(campaign_id)
+        return run(client, store, campaign_id, parallel=parallel, rate=rate,
+                   on_chunk=on_chunk)

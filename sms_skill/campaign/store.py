@@ -357,6 +357,14 @@ class Store:
         wanted = set(made)
         return [c for c in self.chunks(campaign_id, ["planned"]) if c["seq"] in wanted]
 
+    def plan_again_failed(self, campaign_id: str) -> int:
+        """Failed chunks (nothing was sent) planned again, for ``retry``; returns how many."""
+        with self.transaction() as db:
+            return db.execute("UPDATE chunks SET state='planned', owner_pid=NULL, "
+                              "message='retried after: ' || coalesce(message, '') "
+                              "WHERE campaign_id=? AND state='failed' AND size>0",
+                              (campaign_id,)).rowcount
+
     def interrupt(self, campaign_id: str, me: Owner, message: str) -> None:
         """This run's chunks still in flight after a signal: unknown."""
         with self.transaction() as db:

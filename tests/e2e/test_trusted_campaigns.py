@@ -109,3 +109,39 @@ def test_no_price_no_cost_and_the_environment_can_set_it(world, tmp_path):
     world.env["SMS_SKILL_PRICE"] = "0.05"
     priced = dry_plan(world, source, "--template-text", TEXT).json()["segments"]
     assert priced["cost"] == 0.5
+
+
+def test_retry_resends_failed_chunks_never_unknown_ones_and_reconcile_exits_0(
+        world, service, tmp_path):
+    from tests.fake_aliyun import scenarios
+
+    source, numbers = numbers_file(tmp_path, 2500)
+    world.mock(scenarios.read_timeout(),  # chunk 0: may have been sent
+               scenarios.business_error("isv.SMS_SIGNATURE_ILLEGAL", "签名不合法", times=0))
+    first = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                      "--template-param", PARAM, "--parallel", "1")
+    assert first.code == 5, first.stderr
+    campaign_id = first.json()["campaign"]
+    del world.env["ALIBABA_CLOUD_CLI_MOCK"]  # the signature is approved now
+
+    retried = world.run("campaign", "retry", campaign_id)
+    assert retried.code == 5, retried.stderr  # chunk 0 is still in doubt, and not resent
+    assert service.sends_per_number() == Counter({n: 1 for n in numbers[1000:]})
+
+    settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
+    assert settled.code == 0, settled.stderr  # all settled; what is left is in the JSON
+    report = settled.json()
+    assert report["to_resume"] == 1 and "--resume" in report["next"]
+    assert world.run("send", "--resume", campaign_id).code == 0
+    assert service.sends_per_number() == Counter({n: 1 for n in numbers})
+
+
+def test_campaign_show_numbers_are_masked_unless_asked(world, service, tmp_path):
+    source, numbers = numbers_file(tmp_path, 3)
+    sent = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                     "--template-param", PARAM)
+    campaign_id = sent.json()["campaign"]
+    masked = world.run("campaign", "show", campaign_id, "--numbers", "--chunk", "0").json()
+    assert masked["chunk_list"][0]["numbers"] == ["130****0000", "130****0001", "130****0002"]
+    bare = world.run("campaign", "show", campaign_id, "--numbers", "--no-mask").json()
+    assert bare["chunk_list"][0]["numbers"] == numbers

@@ -1,0 +1,68 @@
+"""Recipient files read by one csv reader, template values as strings, --verify on names
+the account does not have, and campaigns in history."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from sms_skill import recipients, validation
+from sms_skill.errors import InputError
+from tests.unit.helpers import SEND_OK, answer
+
+
+def rows_of(data: bytes, sign: str | None = "S"):
+    reader = recipients.HashingReader(io.BytesIO(data))
+    return list(recipients.batch_rows(reader, sign))
+
+
+def test_a_quoted_newline_stays_in_its_field_and_lines_stay_right():
+    rows = rows_of(b'phone,name\n13800138000,"two\nlines"\n1380013800,x\n13900139000,y\n')
+    assert rows[0].params == {"name": "two\nlines"} and rows[0].line == 2
+    assert isinstance(rows[1], recipients.BadRow) and rows[1].line == 4  # not 3
+    assert rows[2].line == 5 and rows[2].params == {"name": "y"}
+
+
+def test_a_bom_and_crlf_are_not_data():
+    rows = rows_of(b'\xef\xbb\xbfphone,name\r\n13800138000,"a\r\nb"\r\n13900139000,Li\r\n')
+    assert [r.phone for r in rows] == ["13800138000", "13900139000"]
+    assert rows[0].params == {"name": "a\r\nb"} and rows[1].params == {"name": "Li"}
+    assert rows[1].line == 4
+
+
+@pytest.mark.parametrize("given", ['{"code":482913}', '{"code":true}', '{"n":1.5}'])
+def test_a_template_value_that_is_not_a_string_is_refused_with_the_fix(given):
+    with pytest.raises(InputError) as refused:
+        validation.template_param(given)
+    assert "not a string" in refused.value.message
+    assert '"code":"482913"' in refused.value.message or "write" in refused.value.message
+
+
+def test_verify_on_a_signature_the_account_lacks_is_exit_4(session, invoke):
+    body = {"Code": "SignatureNotFound", "Message": "The specified signature does not exist.",
+            "RequestId": "R"}
+    session.register(["aliyun", "dysmsapi", "get-sms-sign", session.any()],
+                     stdout=json.dumps(body))
+    result = invoke("send", "-p", "13800138000", "-s", "Nope", "-t", "SMS_1",
+                    "-tp", '{"code":"1234"}', "--verify")
+    assert result.code == 4, result.stderr
+    assert "signature 'Nope' not found" in result.stderr and "nothing was sent" in result.stderr
+    assert not [c for c in session.calls if "send-sms" in c]
+
+
+def test_history_shows_campaigns_and_their_chunks(session, invoke, tmp_path):
+    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK),
+                     occurrences=5)
+    source = tmp_path / "numbers.txt"
+    source.write_text("".join(f"{13000000000 + i}\n" for i in range(1500)))
+    sent = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T",
+                  "-tp", '{"code":"1234"}')
+    assert sent.code == 0, sent.stderr
+    campaign_id = sent.json()["campaign"]
+    [line] = invoke("history").json()
+    assert (line["Campaign"], line["Count"], line["Outcome"]) == (campaign_id, 1500, "sent")
+    lines = invoke("history", "--chunks").json()
+    assert [(row["Chunk"], row["Count"]) for row in lines if row["Chunk"] is not None] \
+        in ([(0, 1000), (1, 500)], [(1, 500), (0, 1000)])
