@@ -145,3 +145,24 @@ def test_campaign_show_numbers_are_masked_unless_asked(world, service, tmp_path)
     assert masked["chunk_list"][0]["numbers"] == ["130****0000", "130****0001", "130****0002"]
     bare = world.run("campaign", "show", campaign_id, "--numbers", "--no-mask").json()
     assert bare["chunk_list"][0]["numbers"] == numbers
+
+
+def test_a_quoted_newline_in_a_csv_is_sent_whole(world, service, tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_bytes(b'\xef\xbb\xbfphone,code\r\n13800138000,"12\r\n34"\r\n13900139000,5678\r\n')
+    result = world.run("batch-send", "--csv", str(source), "-s", SIGN, "-t", TEMPLATE)
+    assert result.code == 0, result.stderr
+    [request] = service.requests()
+    assert request["phones"] == ["13800138000", "13900139000"]
+    assert request["params"] == [{"code": "12\r\n34"}, {"code": "5678"}]
+
+
+def test_verify_on_a_template_the_account_lacks_is_exit_4_and_sends_nothing(world, service,
+                                                                            tmp_path):
+    source, _ = numbers_file(tmp_path, 5)
+    result = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", "SMS_000000",
+                       "--template-param", PARAM, "--verify")
+    assert result.code == 4, result.stderr
+    assert "not found" in result.stderr and "nothing was sent" in result.stderr
+    assert service.requests() == [] and world.run("campaign", "list").json() == []
+    assert world.run("history").json() == []
