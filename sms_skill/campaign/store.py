@@ -186,12 +186,15 @@ class Store:
         return dict(zip(names, found))
 
     def counts(self, campaign_id: str) -> dict[str, dict[str, int]]:
-        chunks = dict.fromkeys(STATES, 0)
-        people = dict.fromkeys(STATES, 0)
+        """Chunks and recipients by state; ``split`` only when a chunk was split (its
+        recipients are counted in the chunks they went to)."""
+        chunks = dict.fromkeys(STATES[:-1], 0)
+        people = dict.fromkeys(STATES[:-1], 0)
         for state, number, size in self.execute(
                 "SELECT state, count(*), sum(size) FROM chunks WHERE campaign_id=? "
                 "GROUP BY state", (campaign_id,)):
             chunks[state], people[state] = number, size
+        people.pop("split", None)
         return {"chunks": chunks, "recipients": people}
 
     def chunk_rows(self, campaign_id: str, seq: int) -> list[tuple[str, str, str]]:

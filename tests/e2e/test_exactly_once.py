@@ -243,30 +243,34 @@ def test_a_re_run_after_fixing_the_file_is_refused_then_sends_only_the_rest(
         world, service, tmp_path):
     good = [str(13300000000 + i) for i in range(2000)]
     broken = list(good)
-    broken[1500] = "12345"  # a number the tool accepts and the service rejects
+    broken[1500] = "13999999999"  # a number the tool accepts and the service rejects
     path = phone_file(tmp_path, broken)
     first = world.run("send", "--phone-file", str(path), "-s", SIGN, "-t", TEMPLATE,
-                      "-tp", PARAM, "--parallel", "1")
+                      "-tp", PARAM, "--parallel", "1",
+                      FAKE_ALIYUN_REFUSED_NUMBERS="13999999999")
     assert first.code == 1, first.stderr
-    assert first.json()["chunks"]["sent"] == 1 and first.json()["chunks"]["failed"] == 1
+    # The refused chunk was split until the bad number was alone: the other 999 went out.
+    assert first.json()["recipients"]["sent"] == 1999
+    assert first.json()["recipients"]["failed"] == 1
     path.write_text("\n".join(good) + "\n")  # the user fixes the file
+    requests = len(service.requests())
 
     again = world.run("send", "--phone-file", str(path), "-s", SIGN, "-t", TEMPLATE,
                       "-tp", PARAM)
     assert again.code == 6, again.stderr
     assert again.stdout == ""
     line = again.stderr.splitlines()[-1]
-    assert "1000 of 2000 recipient(s): 1000 already got this message" in line
+    assert "1999 of 2000 recipient(s): 1999 already got this message" in line
     assert f"campaign {first.json()['campaign']}" in line
     assert "133****0000" in line and "13300000000" not in line  # masked samples
     assert "--skip-sent" in line and "--force" in line
-    assert len(service.requests()) == 1
+    assert len(service.requests()) == requests
 
     rest = world.run("send", "--phone-file", str(path), "-s", SIGN, "-t", TEMPLATE,
                      "-tp", PARAM, "--skip-sent")
     assert rest.code == 0, rest.stderr
-    assert rest.json()["already_sent"] == 1000 and rest.json()["total_recipients"] == 1000
-    assert "left out 1000" in rest.stderr
+    assert rest.json()["already_sent"] == 1999 and rest.json()["total_recipients"] == 1
+    assert "left out 1999" in rest.stderr
     figures = exactly_once(service, good, "re-run after a fix")
     record_figures("re-run after a fix", runs=3, **figures)
 
