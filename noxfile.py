@@ -34,6 +34,8 @@ nox.options.error_on_missing_interpreters = True
 ROOT = Path(__file__).parent
 TOOLS = ["pytest>=7", "pytest-subprocess>=1.5", "pytest-xdist>=3",
          "skills-ref; python_version >= '3.11'"]
+#: The runtime dependency no cell varies: checks international numbers, imported lazily.
+RUNTIME = ["phonenumbers>=8.13"]
 SUITES = ["tests/e2e", "tests/docs", "tests/unit", "tests/test_installed.py"]
 
 
@@ -67,8 +69,8 @@ def _cell(session: nox.Session, python: str | None, pins: list[str], *,
     venv = [uv, "venv", "--quiet", "--python", python, str(env_dir)]
     session.run(*venv, *(["--system-site-packages"] if system_site else []), external=True)
     cell_python = str(env_dir / "bin" / "python")
-    session.run(uv, "pip", "install", "--quiet", "--python", cell_python, *pins, *TOOLS,
-                external=True)
+    session.run(uv, "pip", "install", "--quiet", "--python", cell_python, *pins, *RUNTIME,
+                *TOOLS, external=True)
     # The package as a user installs it (a built wheel: the sms-skill script, the LICENSE),
     # on the cell's click and jmespath.
     session.run(uv, "pip", "install", "--quiet", "--no-deps", "--python", cell_python,
