@@ -436,6 +436,13 @@ SHAPES = [
     "AccessKeyId=LTAIshape1 Signature=c2lnbmF0dXJl SecurityToken=tok",
     "string to sign: AccessKeyId%3DLTAIshape1%26Signature%3Dc2lnbmF0dXJl%26",
     "access_key_id = LTAIshape1, access_key_secret = c2lnbmF0dXJl",
+    # Found by an outside trial: escapes, other quotes, XML, headers, double encoding.
+    r'{"Message":"AccessKeyId: LTAIshape1\nSignature: c2lnbmF0dXJl"}',
+    "AccessKeyId: 'LTAIshape1' Signature='c2lnbmF0dXJl'",
+    r'{\"AccessKeyId\":\"LTAIshape1\",\"Signature\":\"c2lnbmF0dXJl\"}',
+    "<AccessKeyId>LTAIshape1</AccessKeyId><Signature>c2lnbmF0dXJl</Signature>",
+    "Authorization: acs LTAIshape1:c2lnbmF0dXJl",
+    "AccessKeyId%253DLTAIshape1%2526Signature%253Dc2lnbmF0dXJl%2526",
 ]
 
 
@@ -455,6 +462,18 @@ def test_neighbouring_fields_survive_redaction():
 def test_known_secret_values_are_withheld_wherever_they_appear(secrets_around):
     text = " ".join(f"[{value}]" for value in secrets_around)
     assert redaction.redact(text) == " ".join("[***]" for _ in secrets_around)
+
+
+def test_known_secret_values_are_withheld_url_encoded_too(monkeypatch):
+    from urllib.parse import quote
+
+    secret, token = "top/secret+val=ue&456", "CAIS+abc/def=="
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", token)
+    for value in (secret, token):
+        once = quote(value, safe="")
+        text = f"a {once} b {quote(once, safe='')} c"
+        assert redaction.redact(text) == "a *** b *** c"
 
 
 def test_an_answer_carrying_secrets_is_not_printed_or_stored(session, invoke, secrets_around,
