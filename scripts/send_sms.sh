@@ -46,6 +46,14 @@ fail() {
   exit 3
 }
 
+# `python -m sms_skill`, minus the current folder on sys.path: a json.py or sqlite3.py where
+# the user happens to stand must never run in place of the standard library.
+launch='import sys
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+import runpy
+runpy.run_module("sms_skill", run_name="__main__", alter_sys=True)'
+
 # is_python PATH: an executable named like a Python interpreter. Costs no process: the
 # version and the dependencies are checked by sms_skill/__main__.py, which names the source.
 is_python() {
@@ -56,11 +64,11 @@ is_python() {
 if [ -n "${SMS_SKILL_PYTHON:-}" ]; then
   is_python "$SMS_SKILL_PYTHON" ||
     fail "SMS_SKILL_PYTHON=$SMS_SKILL_PYTHON is not a Python interpreter; point it at python3 (3.9 or newer) or unset it."
-  exec ${start[@]+"${start[@]}"} "$SMS_SKILL_PYTHON" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$SMS_SKILL_PYTHON" -c "$launch" "$@"
 fi
 
 if [ -x "$runtime/bin/python" ]; then
-  exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -c "$launch" "$@"
 fi
 if [ -e "$runtime" ]; then
   # Its Python is gone (e.g. a version manager removed the base interpreter): rebuild it.
@@ -78,13 +86,16 @@ found="$(command -v python3 || true)"
 if [ -f "$remembered" ]; then
   { read -r was_found && read -r python; } < "$remembered" || python=""
   if [ "${was_found:-}" = "$found" ] && [ -n "$python" ] && is_python "$python"; then
-    exec ${start[@]+"${start[@]}"} "$python" -m sms_skill "$@"
+    exec ${start[@]+"${start[@]}"} "$python" -c "$launch" "$@"
   fi
 fi
 
 # One probe: version, whether click and jmespath import, the real executable. Written to run
 # on any Python, 2.7 included, so that an old one is named rather than crashing.
-probe='import os, sys
+probe='import sys
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+import os
 try:
     import click, jmespath
     deps = "yes"
@@ -104,22 +115,27 @@ if [ "$deps" = yes ] && is_python "$real"; then
     { printf '%s\n%s\n' "$found" "$real" > "$tmp" && mv -fT "$tmp" "$remembered"; } 2>/dev/null ||
       rm -f "$tmp"
   fi
-  exec ${start[@]+"${start[@]}"} "$real" -m sms_skill "$@"
+  exec ${start[@]+"${start[@]}"} "$real" -c "$launch" "$@"
 fi
 
 # First run on this machine: a private environment with the two dependencies, built in a
 # temporary folder and moved into place, so that runs starting together do not collide.
 echo "$0: first run: creating a private Python environment in $runtime (once; needs the package registry)..." >&2
+building=""
+trap '[ -z "$building" ] || rm -rf "$building" "$building.log"' EXIT
 building="$(mktemp -d "$skill_dir/.runtime.build.XXXXXX" 2>/dev/null)" ||
   fail "cannot write to $skill_dir; make it writable, or set SMS_SKILL_PYTHON to a python3 with ${requirements[*]}."
-trap 'rm -rf "$building"' EXIT
-if ! "$found" -m venv "$building" >&2 ||
-   ! "$building/bin/python" -m pip install --quiet --disable-pip-version-check \
-       "${requirements[@]}" >&2; then
+# Built from inside the skill folder (files in the user's current folder could stand in
+# for venv or pip), with the output in a log shown only on failure: an interrupt gives the
+# one-line message, not the tracebacks of the tools it stopped.
+if ! (cd "$skill_dir" && "$found" -m venv "$building" &&
+      "$building/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "${requirements[@]}") > "$building.log" 2>&1; then
+  grep -v '^WARNING: Location' "$building.log" | tail -n 5 >&2 || true
   fail "could not create $runtime; install ${requirements[*]} for $found, or set SMS_SKILL_PYTHON to a python3 that has them."
 fi
-mv -T "$building" "$runtime" 2>/dev/null || true
+mv -T "$building" "$runtime" 2>/dev/null || true  # a run starting with us may have won
+rm -rf "$building" "$building.log"
 trap - EXIT
-rm -rf "$building"
 echo "$0: environment ready; later runs use it directly." >&2
-exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -m sms_skill "$@"
+exec ${start[@]+"${start[@]}"} "$runtime/bin/python" -c "$launch" "$@"

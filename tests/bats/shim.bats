@@ -218,10 +218,10 @@ skill_copy() {
 }
 
 # fake_python DIR VERSION: a `python3` in DIR that answers the shim's probe as VERSION with
-# click and jmespath, and fails any real work.
+# click and jmespath, and fails any real work (exit 99).
 fake_python() {
   mkdir -p "$1"
-  printf '#!/bin/sh\n[ "$1" = -c ] && echo "%s yes %s/python3" && exit 0\nexit 99\n' \
+  printf '#!/bin/sh\ncase "$2" in *deps*) echo "%s yes %s/python3"; exit 0 ;; esac\nexit 99\n' \
     "$2" "$1" > "$1/python3"
   chmod +x "$1/python3"
 }
@@ -305,5 +305,23 @@ fake_python() {
   [[ "$stderr" == *"no longer runs; rebuilding it"* ]]
   [ -x "$skill/.runtime/bin/python" ]
   run ls -d "$skill"/.runtime.stale.* "$skill"/.runtime.build.*
+  assert_failure
+}
+
+@test "modules in the current folder never stand in for the standard library or click" {
+  mkdir -p "$BATS_TEST_TMPDIR/cwd"
+  cd "$BATS_TEST_TMPDIR/cwd"
+  local name
+  for name in json sqlite3 click jmespath os re shlex; do
+    printf 'open("%s/ran-%s", "w").close()\nraise SystemExit(0)\n' "$BATS_TEST_TMPDIR" "$name" > "$name.py"
+  done
+  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial "aliyun dysmsapi send-sms "
+  unset SMS_SKILL_PYTHON
+  run --separate-stderr "$SHIM" explain DELIVERED
+  assert_success
+  assert_output --partial '"Code": "DELIVERED"'
+  run ls "$BATS_TEST_TMPDIR"/ran-*
   assert_failure
 }
