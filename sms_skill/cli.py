@@ -133,6 +133,9 @@ def cli() -> None:
 _name_program(cli)
 
 
+_NO_RESULT = object()
+
+
 def run_operation(rows: str | None = None, mask: str | None = None,
                   outcome: Callable[[object], SkillError | None] | None = None,
                   columns: Callable[[dict], list[str] | None] = lambda options: None,
@@ -152,13 +155,22 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             settings = _settings(click.get_current_context())
             query = output.compile_query(settings.query)
             target = _checked(settings, options)
-            with Client(target, dry_run=settings.dry_run) as client:
-                result = body(client, **options)
+            result = _NO_RESULT
+            hide = mask if mask and not options.get("no_mask") else None
+            try:
+                with Client(target, dry_run=settings.dry_run) as client:
+                    result = body(client, **options)
+            except Interrupted:
+                # A signal held back during the AI-mode switch-off: the work was done, and
+                # what the service answered (a BizId) must still reach the user.
+                if result is not _NO_RESULT and not settings.dry_run:
+                    _emit(output.render(result, settings.format, query, rows, hide,
+                                        columns(options)))
+                raise
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
                 if not (isinstance(result, dict) and result.get("dry_run")):
                     return  # the commands themselves were the output
-            hide = mask if mask and not options.get("no_mask") else None
             _emit(output.render(result, settings.format, query, rows, hide, columns(options)))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error

@@ -505,3 +505,61 @@ def test_the_precheck_never_shows_or_caches_what_aliyun_prints_about_credentials
     for value in secrets_around:
         assert value not in result.stdout + result.stderr + cache
     assert UA  # the user agent is not a secret and stays in every call
+
+
+# ---- a run that holds a lock and never lets go (suspended with Ctrl-Z, or hung) -------------
+
+
+def _held(path: Path):
+    """An exclusive flock on ``path`` through another open file, as a stopped run holds it
+    (flock locks belong to the open file, so this process's own open does not get it)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - closed by the caller
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+@pytest.mark.parametrize("lock", [".cache/alibabacloud-sms-skill/ai-mode-runs.json.lock",
+                                  ".local/share/alibabacloud-sms-skill/journal.sqlite3.lock"])
+def test_a_lock_held_by_a_stopped_run_is_exit_3_not_a_hang(lock, session, invoke, monkeypatch,
+                                                          isolated_home):
+    from sms_skill import paths
+
+    monkeypatch.setattr(paths, "LOCK_WAIT", 0.3)
+    holder = _held(isolated_home / lock)
+    try:
+        session.register(SEND_ARGV, stdout=answer(SEND_OK))
+        result = invoke(*SEND_ARGS)
+    finally:
+        holder.close()
+    assert result.code == 3
+    line = one_error_line(result.stderr)
+    assert "held by another run for 0 s" in line and "Ctrl-Z" in line
+    assert session.call_count(SEND_ARGV) == 0
+
+
+@pytest.mark.parametrize("signum, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_during_the_switch_off_still_prints_what_the_service_accepted(
+        signum, code, fp, prechecked, invoke):
+    import signal
+
+    from sms_skill import lifecycle
+
+    saved = {sig: signal.getsignal(sig) for sig in lifecycle.HANDLED}
+    lifecycle.install_signal_handlers()
+    try:
+        fp.register(ENABLE)
+        fp.register(SET_UA)
+        fp.register(SEND_ARGV, stdout=answer(SEND_OK))
+        fp.register(DISABLE, callback=lambda _process: os.kill(os.getpid(),
+                                                               getattr(signal, signum)))
+        result = invoke(*SEND_ARGS)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert result.code == code
+    assert json.loads(result.stdout)["BizId"] == SEND_OK["BizId"]
+    assert f"interrupted by {signum}" in result.stderr
+    assert [list(c) for c in fp.calls][-1] == DISABLE
