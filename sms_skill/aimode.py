@@ -26,7 +26,7 @@ class AiModeSession:
     """``start()`` before the first aliyun call, ``stop()`` at every exit (idempotent).
 
     ``call(argv, **options)`` runs one aliyun command; for the switch-off it is given
-    ``check=False, detached=True`` and must return what ran (``returncode``, ``timed_out``).
+    ``check=False`` and must return what ran (``returncode``, ``timed_out``).
     """
 
     def __init__(self, call: Callable[..., object], state_dir: Path) -> None:
@@ -112,7 +112,7 @@ class AiModeSession:
         group, and tried once more if it did not complete."""
         with lifecycle.signals_deferred():
             for _attempt in range(DISABLE_ATTEMPTS):
-                done = self._call(builder.AI_MODE_DISABLE, check=False, detached=True)
+                done = self._call(builder.AI_MODE_DISABLE, check=False)
                 if done.returncode == 0 and not done.timed_out:
                     return
         reason = "timed out" if done.timed_out else f"exit {done.returncode}"

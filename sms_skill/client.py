@@ -60,19 +60,17 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-             detached: bool = False) -> Completed:
+    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Completed:
         """Every aliyun process of the run, each bounded by the call timeout."""
         from sms_skill import runner
 
         merged = {**self._env, **(env or {})}
-        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged,
-                          detached=detached)
+        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged)
 
     def _config_call(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                     check: bool = True, detached: bool = False) -> Completed:
+                     check: bool = True) -> Completed:
         """A non-product aliyun call (version, configure, plugin)."""
-        done = self._run(argv, env=env, detached=detached)
+        done = self._run(argv, env=env)
         if check and (done.timed_out or done.truncated or done.returncode != 0):
             from sms_skill.errors import EnvironmentProblem
 

@@ -324,3 +324,35 @@ def test_a_campaign_chunk_accepted_as_the_disk_fills_keeps_its_biz_id_on_stderr(
     assert "900619746936498440^0" in err and "could not record" in err
     assert "campaign reconcile" in error_line(err)
     assert_ai_mode_wrapped(world)
+
+
+# ---- a call that leaves children behind -------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("action", ["send-sms", "version"])
+def test_a_call_that_leaves_a_child_holding_its_output_ends_with_it(world, action):
+    """A real aliyun may start helpers (plugins). One left behind holding stdout must
+    neither hold the run nor outlive it."""
+    real = world.bin / "aliyun-real"
+    world.aliyun.rename(real)
+    child = world.home / "child.pid"
+    world.aliyun.write_text(f"""#!/bin/bash
+case " $* " in
+  *" {action} "*) sleep 300 & echo $! > '{child}' ;;
+esac
+exec '{real}' "$@"
+""")
+    world.aliyun.chmod(0o755)
+    result = world.run(*SEND)
+    assert result.code == 0, result.stderr
+    assert child.exists()
+    assert not _alive(int(child.read_text())), "the call's child outlived the run"
+    assert_ai_mode_wrapped(world)
