@@ -49,11 +49,20 @@ class StdoutClosed(Exception):
 
 
 def _emit(text: str) -> None:
-    """Print the result (the only thing that goes to stdout)."""
+    """Print the result (the only thing that goes to stdout). When stdout cannot take it
+    (a full disk), the result goes to stderr rather than being lost: it may hold a BizId."""
     try:
         click.echo(text)
+        sys.stdout.flush()
     except BrokenPipeError as exc:
         raise StdoutClosed() from exc
+    except OSError as exc:
+        click.echo(text, err=True)
+        from sms_skill.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"could not write the result to stdout ({exc.strerror}); "
+                                 "it is on stderr above;", "free the disk stdout goes to, or "
+                                 "send stdout elsewhere.") from exc
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -868,6 +877,9 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     install_signal_handlers()
+    if sys.stdout is None:  # started with fd 1 closed (`>&-`): a result would be lost
+        sys.exit(_fail("stdout is closed; nothing was run: give it a file or a pipe "
+                       "(e.g. > result.json).", 3))
     try:
         code = run()
         try:

@@ -80,8 +80,9 @@ class Client:
 
     def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:
         """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
-        from sms_skill import precheck
+        from sms_skill import paths, precheck
 
+        paths.home()  # the aliyun CLI keeps its profiles and AI mode under $HOME
         aliyun = precheck.locate_aliyun()
         steps = precheck.Precheck(self._config_call, self.report)
         profile = self.target.profile

@@ -325,3 +325,13 @@ fake_python() {
   run ls "$BATS_TEST_TMPDIR"/ran-*
   assert_failure
 }
+
+@test "a closed stdout is refused before anything runs; a full one gets the result on stderr" {
+  run bash -c '"$0" --dry-run "${@}" >&-' "$SHIM" "${SEND_ARGS[@]}"
+  assert_failure 3
+  assert_output "error: stdout is closed; nothing was run: give it a file or a pipe (e.g. > result.json)."
+  run --separate-stderr bash -c '"$0" explain DELIVERED > /dev/full' "$SHIM"
+  assert_failure 3
+  [[ "$stderr" == *'"Code": "DELIVERED"'* ]]
+  [[ "${stderr_lines[-1]}" == "error: could not write the result to stdout (No space left on device); it is on stderr above;"* ]]
+}

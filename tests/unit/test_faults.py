@@ -176,8 +176,16 @@ def _home_relative(home: Path, monkeypatch) -> str:
     return "HOME"
 
 
+def _home_unset_but_xdg_set(home: Path, monkeypatch) -> str:
+    """Our folders are elsewhere, but the aliyun CLI still needs HOME (its profiles, AI mode)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("HOME")
+    return "HOME"
+
+
 STORAGE_FAULTS = [_garbage_journal, _data_home_is_a_file, _cache_home_is_a_file, _home_unset,
-                  _home_relative]
+                  _home_relative, _home_unset_but_xdg_set]
 
 
 @pytest.mark.parametrize("fault", STORAGE_FAULTS, ids=[f.__name__[1:] for f in STORAGE_FAULTS])
