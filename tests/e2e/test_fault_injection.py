@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fill
-from tests.e2e.conftest import SHIM, UA, Result, assert_ai_mode_wrapped, needs_fake_log, scenarios
+from tests.e2e.conftest import (
+    HANG_TIMEOUT,
+    SHIM,
+    UA,
+    Result,
+    assert_ai_mode_wrapped,
+    needs_fake_log,
+    scenarios,
+)
 
 pytestmark = needs_fake_log
 
@@ -134,10 +142,10 @@ def test_a_flood_on_a_query_is_a_failure(world):
 
 PRECHECK_STEPS = [
     # (mock rule, exit code, text on stderr)
-    ("version", 3, "`aliyun version` failed: it did not answer within 1 s"),
+    ("version", 3, "`aliyun version` failed: it did not answer within 3 s"),
     ("configure set --auto-plugin-install true", 0, "plugin auto-install: profile not"),
-    ("plugin update", 0, "plugin update: update failed (it did not answer within 1 s"),
-    ("configure ai-mode enable", 3, "ai-mode enable` failed: it did not answer within 1 s"),
+    ("plugin update", 0, "plugin update: update failed (it did not answer within 3 s"),
+    ("configure ai-mode enable", 3, "ai-mode enable` failed: it did not answer within 3 s"),
     (f"configure ai-mode set-user-agent --user-agent {UA}", 3,
      "set-user-agent --user-agent"),
     ("configure ai-mode disable", 0, ""),
@@ -148,11 +156,11 @@ PRECHECK_STEPS = [
                          ids=[s[0].split(" --")[0] for s in PRECHECK_STEPS])
 def test_a_hang_at_each_precheck_step_is_stopped_by_the_call_timeout(world, rule, code, said):
     world.mock(scenarios.hang(rule, stdout=""))
-    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT="1", timeout=60)
+    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT=HANG_TIMEOUT, timeout=60)
     assert result.code == code, result.stderr
     assert said in result.stderr
     if code == 3:
-        assert "did not answer within 1 s" in error_line(result.stderr)
+        assert "did not answer within 3 s" in error_line(result.stderr)
         assert world.product_calls() == []
     assert world.ai_mode().get("enabled") is not True
 
