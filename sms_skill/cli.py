@@ -152,14 +152,23 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             settings = _settings(click.get_current_context())
             query = output.compile_query(settings.query)
             target = _checked(settings, options)
-            with Client(target, dry_run=settings.dry_run) as client:
-                result = body(client, **options)
+            commands: list[list[str]] = []
+            hide = mask if mask and not options.get("no_mask") else None
+            try:
+                with Client(target, dry_run=settings.dry_run, collect=commands) as client:
+                    result = body(client, **options)
+            except SkillError as exc:
+                if exc.result is not None:  # the last state seen, to decide on
+                    _emit(output.render(exc.result, settings.format, query, rows, hide,
+                                        columns(options), mask_json=bool(hide)))
+                raise
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
                 if not (isinstance(result, dict) and result.get("dry_run")):
-                    return  # the commands themselves were the output
-            hide = mask if mask and not options.get("no_mask") else None
-            _emit(output.render(result, settings.format, query, rows, hide, columns(options)))
+                    _emit(output.dry_run(commands, settings.format))
+                    return
+            _emit(output.render(result, settings.format, query, rows, hide, columns(options),
+                                mask_json=bool(hide)))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error
 
@@ -814,15 +823,52 @@ def history_prune(older_than):
     _emit(output.render(retention.prune_older_than(age), settings.format, query))
 
 
-def _fail(message: str, code: int) -> int:
+#: Set by run() when the command line asks for ``--format json``: errors go out as JSON.
+_JSON_ERRORS = {"on": False}
+
+
+def _asks_for_json(argv: list[str]) -> bool:
+    """``--format json`` anywhere before a ``--`` (read before parsing, so that even a
+    usage error is reported in the format asked for)."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return False
+        if arg == "--format=json" or (arg == "--format" and argv[index + 1:index + 2] ==
+                                      ["json"]):
+            return True
+    return False
+
+
+def _fail(message: str, code: int, hint: str = "", **extra: object) -> int:
+    """One line ``error: ...`` on stderr; with --format json, ``{"error": {...}}``: the
+    message, the exit code, ``next`` (what to do) and any detail such as the option."""
     from sms_skill.redaction import redact
 
-    click.echo(f"error: {validation.one_line(redact(message))}", err=True)
+    if not _JSON_ERRORS["on"]:
+        text = f"{message} {hint}".strip()
+        click.echo(f"error: {validation.one_line(redact(text))}", err=True)
+        return code
+    import json
+
+    error = {"message": validation.one_line(redact(message)), "exit_code": code,
+             "next": validation.one_line(redact(hint)) if hint else ""}
+    error.update({key: value for key, value in extra.items() if value})
+    click.echo(json.dumps({"error": error}, ensure_ascii=False), err=True)
     return code
+
+
+def _skill_failure(exc: SkillError) -> int:
+    extra = {"option": getattr(exc, "option", None),
+             "api_code": getattr(exc, "code", None)}
+    hint = exc.hint
+    if not hint and isinstance(exc, InputError) and _JSON_ERRORS["on"]:
+        hint = "fix the option named and run the command again (see its --help)."
+    return _fail(exc.message, exc.exit_code, hint, **extra)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting."""
+    _JSON_ERRORS["on"] = _asks_for_json(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=argv, prog_name=PROG, standalone_mode=False)
         return 0
@@ -831,7 +877,9 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else PROG
-        return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        if not _JSON_ERRORS["on"]:
+            return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        return _fail(exc.format_message(), USAGE, f"see `{command} --help`.")
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -839,7 +887,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.Abort:
         return _fail("aborted", 130)
     except SkillError as exc:
-        return _fail(str(exc), exc.exit_code)
+        return _skill_failure(exc)
     except Interrupted as exc:
         return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
     except (BrokenPipeError, StdoutClosed):

@@ -34,11 +34,14 @@ class Client:
         dry_run: bool = False,
         echo: Callable[[str], None] | None = None,
         report: Callable[[str], None] = _stderr,
+        collect: list[list[str]] | None = None,
     ) -> None:
         self.target = target or builder.Target(builder.default_region())
         self.dry_run = dry_run
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
+        #: In dry-run mode, the commands are appended here instead of echoed, when given.
+        self.collect = collect
         #: Product calls started so far (an interrupted send before its call sent nothing).
         self.product_calls = 0
         self._env: dict[str, str] = {}
@@ -156,7 +159,10 @@ class Client:
         """
         argv = self.command(action, params)
         if self.dry_run:
-            self.echo(shlex.join(argv))
+            if self.collect is not None:
+                self.collect.append(argv)
+            else:
+                self.echo(shlex.join(argv))
             return {}
         self.ensure_started()
         from sms_skill import responses

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.unit.helpers import (
@@ -118,12 +120,17 @@ def test_dry_run_prints_the_same_commands_and_runs_nothing(fp, invoke, args, exp
 
     result = invoke("--dry-run", *args)
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines() == [shlex.join(expected)]
+    plan = json.loads(result.stdout)  # not a terminal: one JSON document
+    assert plan["dry_run"] is True
+    assert plan["argv"] == [expected]
+    assert plan["commands"] == [shlex.join(expected)]
+    table = invoke("--dry-run", "--format", "table", *args)
+    assert table.stdout.splitlines() == [shlex.join(expected)]
     assert list(fp.calls) == []
 
 
 def test_dry_run_verify_lists_the_checks_then_the_send(fp, invoke):
     result = invoke(*EXAMPLES[0][0], "--verify", "--dry-run")
-    actions = [line.split()[2] for line in result.stdout.splitlines()]
+    actions = [argv[2] for argv in json.loads(result.stdout)["argv"]]
     assert actions == ["get-sms-sign", "get-sms-template", "send-sms"]
     assert list(fp.calls) == []

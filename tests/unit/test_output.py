@@ -147,3 +147,23 @@ def test_approved_templates_table_shows_the_candidate_columns(session, invoke):
     assert header.split() == ["Index", "TemplateCode", "TemplateName", "TemplateContent",
                               "Variables"]
     assert lines[-1].split() == ["1", "SMS_1", "Login", "code", "${code}", "code"]
+
+
+def test_errors_are_json_on_stderr_with_format_json(invoke):
+    import json as _json
+
+    result = invoke("send", "-p", "1", "-s", "S", "-t", "SMS_1", "--format", "json")
+    assert result.code == 2 and result.stdout == ""
+    error = _json.loads(result.stderr)["error"]
+    assert error["exit_code"] == 2 and error["option"] == "--phone-numbers"
+    assert "is not a phone number" in error["message"] and error["next"]
+    usage = invoke("--format=json", "send", "--bogus")
+    assert _json.loads(usage.stderr)["error"]["exit_code"] == 2
+    plain = invoke("send", "-p", "1", "-s", "S", "-t", "SMS_1")
+    assert plain.stderr.startswith("error: --phone-numbers: ")
+
+
+def test_empty_table_says_so_instead_of_a_blank_line():
+    from sms_skill import output
+
+    assert output.render([], "table") == "(no rows)"
