@@ -600,9 +600,14 @@ def precheck():
     if settings.dry_run:
         raise InputError("--dry-run", "precheck only reads the local aliyun CLI; run it "
                                       "without --dry-run")
-    with Client(_checked(settings, {})) as client:
-        result = client.run_precheck(fresh=True)
-    _emit(output.render(asdict(result), settings.format, query, "steps"))
+    try:
+        with Client(_checked(settings, {})) as client:
+            result = client.run_precheck(fresh=True)
+    except SkillError as exc:
+        if exc.result is not None:
+            _emit(output.render(exc.result, settings.format, query, "steps"))
+        raise
+    _emit(output.render({"ok": True, **asdict(result)}, settings.format, query, "steps"))
 
 
 @cli.command()
@@ -621,8 +626,8 @@ def explain(code):
     _clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
-        raise InputError("CODE", f"{code} is not in references/sms-error-codes.md;",
-                         "See the Triage section of that file; for a send, check delivery "
+        raise InputError("", f"{code} is not in references/sms-error-codes.md;",
+                         "see the Triage section of that file; for a send, check delivery "
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
             "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}

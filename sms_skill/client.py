@@ -86,22 +86,35 @@ class Client:
     def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:
         """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
         from sms_skill import precheck
+        from sms_skill.errors import EnvironmentProblem
 
-        aliyun = precheck.locate_aliyun()
         steps = precheck.Precheck(self._config_call, self.report)
         profile = self.target.profile
-        result = None if fresh else precheck.cached(aliyun, profile)
-        needs_plugins = result is None
-        if result is None:
-            result = steps.version(aliyun, profile)
-        source = precheck.check_credentials(profile=profile)
-        if fresh:
-            self.report(f"credentials: found in {source}")
-        self._env = dict(result.env)
-        self._begin()
-        if needs_plugins:
-            result = steps.plugins(result)
+        result, stage = None, "aliyun"
+        try:
+            aliyun = precheck.locate_aliyun()
+            stage = "version"
+            result = None if fresh else precheck.cached(aliyun, profile)
+            needs_plugins = result is None
+            if result is None:
+                result = steps.version(aliyun, profile)
+            stage = "credentials"
+            source = precheck.check_credentials(profile=profile)
+            if fresh:
+                self.report(f"credentials: found in {source}")
+                result.steps.append({"step": "credentials", "ok": True, "detail": source})
             self._env = dict(result.env)
+            self._begin()
+            stage = "plugin-update"
+            if needs_plugins:
+                result = steps.plugins(result)
+                self._env = dict(result.env)
+        except EnvironmentProblem as exc:  # each step so far, and the one that failed
+            failed = {"step": stage, "ok": False, "detail": str(exc)}
+            exc.result = {"ok": False, "failed_step": stage,
+                          "steps": [*(result.steps if result else []), failed]}
+            raise
+        if needs_plugins:
             try:
                 precheck.save(result)
             except OSError as exc:  # only costs a pre-check on the next run

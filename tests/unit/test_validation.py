@@ -67,7 +67,7 @@ CASES = [
      "--phone-file", "exactly one of"),
     (["send", "--phone-file", "/nonexistent/file", "-s", "S", "-t", "T"], "--phone-file",
      "cannot read"),
-    (["send", "--resume", "nope"], "ID", "no campaign"),
+    (["send", "--resume", "nope"], "'nope'", "no campaign"),
     (["batch-send", "--phone-number-json", '["13800138000"]', "-t", "T"], "--sign-name-json",
      "is required"),
     (["--query", "Code[", "list-signs"], "--query", "JMESPath"),
