@@ -5,12 +5,13 @@ SKILL.md, README.md and references/*.md (fenced code blocks and inline code span
 Rule for running an extracted line in-process through ``sms_skill.cli.run``:
 
 * a line that already asks for help (``-h``/``--help``) runs as written and must exit 0;
+* ``explain`` is local (no aliyun call) and refuses ``--dry-run``: it runs as written;
 * ``precheck``, ``history`` and ``campaign ...`` call no SMS API (or refuse ``--dry-run``), and a
   ``--resume ID`` needs a campaign journal that a test cannot have: these are parse-only
   checks, run with ``--help`` appended. ``--help`` is eager, so the command and every option
   name must still exist (an unknown one exits 2), but values are not checked;
 * every other line runs with ``--dry-run`` appended (unless present) and must exit 0. Unless it
-  is ``explain`` (local, no aliyun call), it must show at least one ``aliyun dysmsapi`` command
+  is ``explain``, it must show at least one ``aliyun dysmsapi`` command
   (an output line, or a string in the JSON plan that a file-based send prints instead), and
   each such command must carry the three compliance flags.
 
@@ -497,9 +498,10 @@ def planned_argv(argv: list[str]) -> tuple[str, list[str]]:
     words = command_words(argv)
     if (words and words[0] in PARSE_ONLY_COMMANDS) or PARSE_ONLY_OPTIONS & set(argv):
         return "parse-only", [*argv, "--help"]
+    if words and words[0] == "explain":  # local: runs as written (it refuses --dry-run)
+        return "explain", argv
     extra = [] if "--dry-run" in argv else ["--dry-run"]
-    kind = "explain" if words and words[0] == "explain" else "dry-run"
-    return kind, [*argv, *extra]
+    return "dry-run", [*argv, *extra]
 
 
 def _strings(data: object) -> list[str]:

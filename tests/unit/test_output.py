@@ -167,3 +167,23 @@ def test_empty_table_says_so_instead_of_a_blank_line():
     from sms_skill import output
 
     assert output.render([], "table") == "(no rows)"
+
+
+def test_query_qualification_withholds_every_image_url():
+    from sms_skill import operations
+
+    class Answer:
+        dry_run = False
+
+        def call(self, action, params):
+            return {"Data": {"AdminPhoneNo": "13800138000",
+                             "BusinessLicensePics": [{"LicensePic": "https://x/a.png",
+                                                      "Type": "license"}],
+                             "OtherFiles": [{"LicenseUrl": "http://x/b.pdf"}]}}
+
+    data = operations.query_qualification(Answer(), 10000123)["Data"]
+    assert data["BusinessLicensePics"] == [{"LicensePic": "(url withheld)", "Type": "license"}]
+    assert data["OtherFiles"] == [{"LicenseUrl": "(url withheld)"}]
+    assert "13800138000" not in str(data)
+    raw = operations.query_qualification(Answer(), 10000123, unmask=True)["Data"]
+    assert raw["BusinessLicensePics"][0]["LicensePic"] == "https://x/a.png"
