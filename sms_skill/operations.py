@@ -318,6 +318,7 @@ def all_qualifications(client: Client, **filters: object) -> dict:
     """Every page of QuerySmsQualificationRecord (filters as ``list_qualifications``), as
     one ``Data.List`` with an ``Index`` per record."""
     filters.pop("page_no", None)
+    filters.pop("page_size", None)
     size = 50
     found: list[dict] = []
     page = 1

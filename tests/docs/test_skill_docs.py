@@ -416,8 +416,17 @@ def test_exit_code_has_next_step(code):
     assert meaning and len(action.split()) >= 3, table[code]
 
 
+#: Exit codes the script never returns itself but an agent can see: 137 is SIGKILL.
+SHELL_EXIT_CODES = (137,)
+
+
 def test_no_invented_exit_codes():
-    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES)
+    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES) | set(SHELL_EXIT_CODES)
+
+
+@pytest.mark.parametrize("code", SHELL_EXIT_CODES)
+def test_shell_exit_code_has_next_step(code):
+    assert len(exit_code_rows()[code][2].split()) >= 3
 
 
 # --- commands --------------------------------------------------------------------------------
