@@ -109,10 +109,11 @@ class Client:
             if needs_plugins:
                 result = steps.plugins(result)
                 self._env = dict(result.env)
-        except EnvironmentProblem as exc:  # each step so far, and the one that failed
-            failed = {"step": stage, "ok": False, "detail": str(exc)}
-            exc.result = {"ok": False, "failed_step": stage,
-                          "steps": [*(result.steps if result else []), failed]}
+        except EnvironmentProblem as exc:
+            if fresh:  # the precheck command reports each step so far and the failed one
+                failed = {"step": stage, "ok": False, "detail": str(exc)}
+                exc.result = {"ok": False, "failed_step": stage,
+                              "steps": [*(result.steps if result else []), failed]}
             raise
         if needs_plugins:
             try:

@@ -591,8 +591,8 @@ def test_precheck(world):
     assert result.code == 0, result.stderr
     body = result.json()
     assert body["version"] == "3.4.11"
-    assert [s["step"] for s in body["steps"]] == ["version", "auto-plugin-install",
-                                                  "plugin-update"]
+    assert [s["step"] for s in body["steps"]] == ["version", "credentials",
+                                                  "auto-plugin-install", "plugin-update"]
     assert all(s["ok"] for s in body["steps"])
     for line in ("aliyun version: 3.4.11", "credentials: found in environment variables",
                  "plugin auto-install:", "plugin update:"):
@@ -610,7 +610,8 @@ def test_precheck_old_aliyun_exit_3(world):
     world.mock(scenarios.mock_record("version", stdout="3.3.2\n"))
     result = world.run("precheck")
     assert result.code == 3
-    assert result.stdout == ""
+    report = result.json()  # each step, the failed one last
+    assert report["ok"] is False and report["failed_step"] == "version"
     line = error_line(result.stderr)
     assert "3.3.2" in line and "3.3.3" in line
     assert world.calls() == [["version"]]

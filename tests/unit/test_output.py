@@ -187,3 +187,15 @@ def test_query_qualification_withholds_every_image_url():
     assert "13800138000" not in str(data)
     raw = operations.query_qualification(Answer(), 10000123, unmask=True)["Data"]
     assert raw["BusinessLicensePics"][0]["LicensePic"] == "https://x/a.png"
+
+
+def test_wait_timeout_with_no_record_yet_carries_that_state():
+    import pytest as _pytest
+
+    from sms_skill import delivery
+    from sms_skill.errors import OutcomeUnknown
+
+    with _pytest.raises(OutcomeUnknown) as caught:
+        delivery.wait(lambda: {"Code": "OK", "TotalCount": "0"}, 0, sleep=lambda s: None)
+    assert caught.value.result["Wait"] == {"TimedOut": True, "Records": 0, "InFlight": 0}
+    assert "no record found yet" in str(caught.value)
