@@ -153,7 +153,7 @@ class Store:
         names = [d[0] for d in rows.description]
         found = rows.fetchone()
         if not found:
-            raise InputError("ID", f"no campaign {campaign_id!r}; `campaign list` shows them")
+            raise InputError("", f"no campaign {campaign_id!r}; `campaign list` shows them")
         return dict(zip(names, found))
 
     def counts(self, campaign_id: str) -> dict[str, dict[str, int]]:

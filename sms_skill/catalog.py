@@ -39,8 +39,15 @@ def _numbered(items: list[dict], key: str) -> dict:
 
 
 def all_items(client: Client, kind: str) -> dict:
-    """Every page, unfiltered, in the API's shape with an ``Index`` per item."""
-    return _numbered(list(walk(client, kind)), KINDS[kind][1])
+    """Every page, unfiltered, in the API's shape with an ``Index`` per item, and the
+    signature's ``Scene`` or the template's ``Variables``."""
+    items = list(walk(client, kind))
+    for item in items:
+        if kind == "signs":
+            item["Scene"] = item.get("BusinessType")
+        else:
+            item["Variables"] = verify.template_variables(item.get("TemplateContent", ""))
+    return _numbered(items, KINDS[kind][1])
 
 
 def approved_signs(client: Client) -> dict:
@@ -56,6 +63,8 @@ def approved_signs(client: Client) -> dict:
         if verify.status_code(detail.get("SignStatus")) != 1:
             continue
         item["SignStatus"] = detail.get("SignStatus")
+        item["Scene"] = (detail.get("ApplyScene") or detail.get("SignUsage")
+                         or item.get("BusinessType"))
         item["CarrierRegistration"] = {op: state
                                        for op, state in verify.carrier_registration(detail)}
         candidates.append(item)

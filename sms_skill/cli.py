@@ -21,6 +21,8 @@ from sms_skill.lifecycle import (
 from sms_skill.output import FORMATS
 
 PROG = prog.name()
+#: QuerySmsQualificationRecord's State values (checked by click, explained in help).
+QUALIFICATION_STATES = ("INIT", "PASS", "NOT_PASS", "NOT_FINISH", "CANCEL")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SETTINGS_KEY = "sms_skill.settings"
 EXIT_CODES_HELP = """\b
@@ -82,6 +84,31 @@ def _store(ctx: click.Context, param: click.Parameter, value: object) -> None:
     if param.name == "region" and not re.fullmatch(r"[a-z0-9-]+", str(value)):
         raise InputError("--region", f"{value!r} is not a region id (e.g. cn-hangzhou)")
     setattr(_settings(ctx), param.name, value)
+
+
+ALIASES_KEY = "sms_skill.aliases"
+
+
+def old_name(dest: str, *names: str) -> Callable:
+    """A hidden option under the contract's older name(s) for option ``dest``: it keeps
+    working, but help shows one name per concept (run_operation merges it)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
+        if value is not None:
+            ctx.meta.setdefault(ALIASES_KEY, {})[dest] = (value, param.opts[0])
+
+    return click.option(*names, f"{dest}__old", hidden=True, expose_value=False,
+                        callback=remember)
+
+
+def _merge_old_names(ctx: click.Context, options: dict) -> None:
+    from click.core import ParameterSource
+
+    for dest, (value, old) in ctx.meta.get(ALIASES_KEY, {}).items():
+        if ctx.get_parameter_source(dest) == ParameterSource.COMMANDLINE:
+            new = next(p.opts[-1] for p in ctx.command.params if p.name == dest)
+            raise InputError(old, f"is the old name of {new}; give only one of them")
+        options[dest] = value
 
 
 def common_options(func: Callable) -> Callable:
@@ -161,26 +188,36 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             from sms_skill import output
             from sms_skill.client import Client
 
-            settings = _settings(click.get_current_context())
+            ctx = click.get_current_context()
+            _merge_old_names(ctx, options)
+            settings = _settings(ctx)
             query = output.compile_query(settings.query)
             target = _checked(settings, options)
             result = _NO_RESULT
+            commands: list[list[str]] = []
             hide = mask if mask and not options.get("no_mask") else None
             try:
-                with Client(target, dry_run=settings.dry_run) as client:
+                with Client(target, dry_run=settings.dry_run, collect=commands) as client:
                     result = body(client, **options)
+            except SkillError as exc:
+                if exc.result is not None:  # the last state seen, to decide on
+                    _emit(output.render(exc.result, settings.format, query, rows, hide,
+                                        columns(options), mask_json=bool(hide)))
+                raise
             except Interrupted:
                 # A signal held back during the AI-mode switch-off: the work was done, and
                 # what the service answered (a BizId) must still reach the user.
                 if result is not _NO_RESULT and not settings.dry_run:
                     _emit(output.render(result, settings.format, query, rows, hide,
-                                        columns(options)))
+                                        columns(options), mask_json=bool(hide)))
                 raise
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
                 if not (isinstance(result, dict) and result.get("dry_run")):
-                    return  # the commands themselves were the output
-            _emit(output.render(result, settings.format, query, rows, hide, columns(options)))
+                    _emit(output.dry_run(commands, settings.format))
+                    return
+            _emit(output.render(result, settings.format, query, rows, hide, columns(options),
+                                mask_json=bool(hide)))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error
 
@@ -198,6 +235,13 @@ def _checked(settings: Settings, options: dict) -> builder.Target:
         if isinstance(value, str):
             validation.utf8_text(value, "--" + name.replace("_", "-"))
     return builder.target(settings.region, settings.profile)
+
+
+def _no_dry_run(settings: Settings, what: str) -> None:
+    """A command that calls no SMS API has nothing to preview: --dry-run would be ignored."""
+    if settings.dry_run:
+        raise InputError("--dry-run", f"{what} calls no SMS API, so there is nothing to "
+                                      "preview; run it without --dry-run")
 
 
 def _clean_up_dead_runs() -> None:
@@ -393,11 +437,12 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
                  skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
 
 
-def page_options(size: int, index_name: str = "--page-index") -> Callable:
+def page_options(size: int, index_name: str = "--page-index",
+                 dest: str = "page_index") -> Callable:
     def decorate(func: Callable) -> Callable:
         func = click.option("--page-size", default=size, show_default=True,
                             help="Items per page (1 to 50).")(func)
-        return click.option(index_name, default=1, show_default=True,
+        return click.option(index_name, dest, default=1, show_default=True,
                             help="Page number, from 1.")(func)
 
     return decorate
@@ -427,8 +472,8 @@ def _listing(client, kind, approved, walk_all, page_index, page_size):
 
 
 #: The candidate tables SKILL.md has the agent show (tables only; JSON keeps every field).
-SIGN_CANDIDATE_COLUMNS = ["Index", "SignName", "BusinessType", "AuditStatus", "SignStatus",
-                          "CarrierRegistration"]
+SIGN_CANDIDATE_COLUMNS = ["Index", "SignName", "Scene", "BusinessType", "AuditStatus",
+                          "SignStatus", "CarrierRegistration"]
 TEMPLATE_CANDIDATE_COLUMNS = ["Index", "TemplateCode", "TemplateName", "TemplateContent",
                               "Variables"]
 RECEIPT_COLUMNS = ["PhoneNum", "SendStatusText", "ErrCode", "SendDate", "ReceiveDate",
@@ -487,7 +532,8 @@ def query_sign(client, sign_name):
 @click.option("-t", "--template-code", required=True, help="Template code.")
 @run_operation()
 def query_template(client, template_code):
-    """Show one template: status (1 approved) and content (GetSmsTemplate).
+    """Show one template: status (1 approved) and content (GetSmsTemplate), with the
+    ${...} Variables its content needs added.
 
     \b
     Example:
@@ -497,18 +543,22 @@ def query_template(client, template_code):
 
 
 @cli.command("query-status")
-@click.option("-p", "--phone-numbers", "phone_number", required=True,
-              help="The one number to look up.")
+@click.option("-p", "--phone-number", "phone_number",
+              help="The one number to look up (required).")
 @click.option("--send-date", metavar="YYYYMMDD",
               help="Day of the send [default: today in UTC+8, the service's calendar].")
 @click.option("--biz-id", help="BizId returned by send, for an exact match.")
 @click.option("--page-size", default=10, show_default=True, help="Records per page (1 to 50).")
-@click.option("--current-page", default=1, show_default=True, help="Page number, from 1.")
+@click.option("--page-index", "current_page", default=1, show_default=True,
+              help="Page number, from 1.")
 @click.option("--wait", is_flag=True,
               help="Poll until every message is delivered (exit 0) or failed (exit 1); "
-                   "exit 5 if still in flight at --timeout.")
-@click.option("--timeout", default=120, show_default=True, help="Seconds --wait may take.")
-@click.option("--no-mask", is_flag=True, help="Show full phone numbers in the table.")
+                   "exit 5 if still in flight at --timeout, printing the last receipts "
+                   "seen (Wait.Records, Wait.InFlight).")
+@click.option("--timeout", type=int, help="Seconds --wait may take [default: 120].")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+@old_name("phone_number", "--phone-numbers")
+@old_name("current_page", "--current-page")
 @run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO", mask="PhoneNum",
                columns=lambda o: RECEIPT_COLUMNS)
 def query_status(client, phone_number, send_date, biz_id, page_size, current_page, wait,
@@ -516,24 +566,27 @@ def query_status(client, phone_number, send_date, biz_id, page_size, current_pag
     """Delivery receipts for one number on one day (QuerySendDetails).
 
     Adds SendStatusText (1 in flight, 2 failed, 3 delivered) and ErrCodeMeaning to each
-    record. Numbers are masked in the table unless --no-mask.
+    record. Phone numbers are masked (table and JSON) unless --no-mask.
 
     \b
     Examples:
       {prog} query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
       {prog} query-status -p 13800138000 --biz-id '1234^0' --wait --timeout 60
     """
+    _required(phone_number, "--phone-number")
+    if timeout is not None and not wait:
+        raise InputError("--timeout", "applies only with --wait")
     return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
-                               current_page, wait_timeout=timeout if wait else None)
+                               current_page, wait_timeout=(timeout or 120) if wait else None)
 
 
 @cli.command("query-statistics")
 @click.option("--start-date", required=True, metavar="YYYYMMDD", help="First day.")
 @click.option("--end-date", required=True, metavar="YYYYMMDD", help="Last day.")
-@click.option("--is-globe", default="1", show_default=True,
-              help="1 domestic, 2 international / Hong Kong, Macao, Taiwan.")
-@click.option("--template-type", help="0 code, 1 notification, 2 marketing, "
-                                      "3 international, 7 digital.")
+@click.option("--is-globe", type=click.Choice(sorted(validation.IS_GLOBE)), default="1",
+              show_default=True, help="1 domestic, 2 international / Hong Kong, Macao, Taiwan.")
+@click.option("--template-type", type=click.Choice(sorted(validation.TEMPLATE_TYPES)),
+              help="0 code, 1 notification, 2 marketing, 3 international, 7 digital.")
 @click.option("-s", "--sign-name", help="Only this signature.")
 @page_options(10)
 @run_operation(rows="Data.TargetList")
@@ -553,21 +606,28 @@ def query_statistics(client, start_date, end_date, is_globe, template_type, sign
 @cli.command("list-qualifications")
 @click.option("--qualification-group-name", help="Filter by qualification name.")
 @click.option("--company-name", help="Filter by company name.")
-@click.option("--state", help="INIT, PASS, NOT_PASS, NOT_FINISH or CANCEL.")
+@click.option("--state", type=click.Choice(QUALIFICATION_STATES),
+              help="INIT under review, PASS approved, NOT_PASS rejected, NOT_FINISH "
+                   "incomplete, CANCEL cancelled.")
 @click.option("--work-order-id", help="Filter by work order id.")
 @click.option("--legal-person-name", help="Filter by legal person.")
 @click.option("--use-by-self", type=click.BOOL, help="true: for your own business.")
-@page_options(20, "--page-no")
+@click.option("--all", "walk_all", is_flag=True, help="Every page, numbered.")
+@page_options(20, "--page-index", "page_no")
+@old_name("page_no", "--page-no")
 @run_operation(rows="Data.List")
-def list_qualifications(client, **filters):
+def list_qualifications(client, walk_all, **filters):
     """List SMS qualification records (QuerySmsQualificationRecord).
 
     See references/sms-qualification.md for fields and states.
 
     \b
-    Example:
+    Examples:
       {prog} list-qualifications --state PASS --page-size 20
+      {prog} list-qualifications --all
     """
+    if walk_all:
+        return _ops().all_qualifications(client, **filters)
     return _ops().list_qualifications(client, **filters)
 
 
@@ -612,9 +672,14 @@ def precheck():
     if settings.dry_run:
         raise InputError("--dry-run", "precheck only reads the local aliyun CLI; run it "
                                       "without --dry-run")
-    with Client(_checked(settings, {})) as client:
-        result = client.run_precheck(fresh=True)
-    _emit(output.render(asdict(result), settings.format, query, "steps"))
+    try:
+        with Client(_checked(settings, {})) as client:
+            result = client.run_precheck(fresh=True)
+    except SkillError as exc:
+        if exc.result is not None:
+            _emit(output.render(exc.result, settings.format, query, "steps"))
+        raise
+    _emit(output.render({"ok": True, **asdict(result)}, settings.format, query, "steps"))
 
 
 @cli.command()
@@ -630,11 +695,12 @@ def explain(code):
     from sms_skill import output, references
 
     settings = _settings(click.get_current_context())
+    _no_dry_run(settings, "explain")
     _clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
-        raise InputError("CODE", f"{code} is not in references/sms-error-codes.md;",
-                         "See the Triage section of that file; for a send, check delivery "
+        raise InputError("", f"{code} is not in references/sms-error-codes.md;",
+                         "see the Triage section of that file; for a send, check delivery "
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
             "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}
@@ -667,6 +733,7 @@ def _store_command(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
+        _no_dry_run(settings, "campaign " + click.get_current_context().info_name)
         _clean_up_dead_runs()
         store = campaigns.Store()
         try:
@@ -792,6 +859,7 @@ def history(ctx, limit, no_mask):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     int_range(limit, "--limit", 1, 100_000)
+    _no_dry_run(settings, "history")
     _checked(settings, {})
     _clean_up_dead_runs()
     journal = Journal()
@@ -830,20 +898,58 @@ def history_prune(older_than):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     age = validation.duration(older_than, "--older-than")
+    _no_dry_run(settings, "history prune")
     _checked(settings, {})
     _clean_up_dead_runs()
     _emit(output.render(retention.prune_older_than(age), settings.format, query))
 
 
-def _fail(message: str, code: int) -> int:
+#: Set by run() when the command line asks for ``--format json``: errors go out as JSON.
+_JSON_ERRORS = {"on": False}
+
+
+def _asks_for_json(argv: list[str]) -> bool:
+    """``--format json`` anywhere before a ``--`` (read before parsing, so that even a
+    usage error is reported in the format asked for)."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return False
+        if arg == "--format=json" or (arg == "--format" and argv[index + 1:index + 2] ==
+                                      ["json"]):
+            return True
+    return False
+
+
+def _fail(message: str, code: int, hint: str = "", **extra: object) -> int:
+    """One line ``error: ...`` on stderr; with --format json, ``{"error": {...}}``: the
+    message, the exit code, ``next`` (what to do) and any detail such as the option."""
     from sms_skill.redaction import redact
 
-    click.echo(f"error: {validation.one_line(redact(message))}", err=True)
+    if not _JSON_ERRORS["on"]:
+        text = f"{message} {hint}".strip()
+        click.echo(f"error: {validation.one_line(redact(text))}", err=True)
+        return code
+    import json
+
+    error = {"message": validation.one_line(redact(message)), "exit_code": code,
+             "next": validation.one_line(redact(hint)) if hint else ""}
+    error.update({key: value for key, value in extra.items() if value})
+    click.echo(json.dumps({"error": error}, ensure_ascii=False), err=True)
     return code
+
+
+def _skill_failure(exc: SkillError) -> int:
+    extra = {"option": getattr(exc, "option", None),
+             "api_code": getattr(exc, "code", None)}
+    hint = exc.hint
+    if not hint and isinstance(exc, InputError) and _JSON_ERRORS["on"]:
+        hint = "fix the option named and run the command again (see its --help)."
+    return _fail(exc.message, exc.exit_code, hint, **extra)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting."""
+    _JSON_ERRORS["on"] = _asks_for_json(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=argv, prog_name=PROG, standalone_mode=False)
         return 0
@@ -852,7 +958,9 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else PROG
-        return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        if not _JSON_ERRORS["on"]:
+            return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        return _fail(exc.format_message(), USAGE, f"see `{command} --help`.")
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -860,7 +968,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.Abort:
         return _fail("aborted", 130)
     except SkillError as exc:
-        return _fail(str(exc), exc.exit_code)
+        return _skill_failure(exc)
     except Interrupted as exc:
         return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
     except (BrokenPipeError, StdoutClosed):

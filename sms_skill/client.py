@@ -34,11 +34,14 @@ class Client:
         dry_run: bool = False,
         echo: Callable[[str], None] | None = None,
         report: Callable[[str], None] = _stderr,
+        collect: list[list[str]] | None = None,
     ) -> None:
         self.target = target or builder.Target(builder.default_region())
         self.dry_run = dry_run
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
+        #: In dry-run mode, the commands are appended here instead of echoed, when given.
+        self.collect = collect
         #: Product calls started so far (an interrupted send before its call sent nothing).
         self.product_calls = 0
         self._env: dict[str, str] = {}
@@ -81,23 +84,37 @@ class Client:
     def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:
         """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
         from sms_skill import paths, precheck
+        from sms_skill.errors import EnvironmentProblem
 
         paths.home()  # the aliyun CLI keeps its profiles and AI mode under $HOME
-        aliyun = precheck.locate_aliyun()
         steps = precheck.Precheck(self._config_call, self.report)
         profile = self.target.profile
-        result = None if fresh else precheck.cached(aliyun, profile)
-        needs_plugins = result is None
-        if result is None:
-            result = steps.version(aliyun, profile)
-        source = precheck.check_credentials(profile=profile)
-        if fresh:
-            self.report(f"credentials: found in {source}")
-        self._env = dict(result.env)
-        self._begin()
-        if needs_plugins:
-            result = steps.plugins(result)
+        result, stage = None, "aliyun"
+        try:
+            aliyun = precheck.locate_aliyun()
+            stage = "version"
+            result = None if fresh else precheck.cached(aliyun, profile)
+            needs_plugins = result is None
+            if result is None:
+                result = steps.version(aliyun, profile)
+            stage = "credentials"
+            source = precheck.check_credentials(profile=profile)
+            if fresh:
+                self.report(f"credentials: found in {source}")
+                result.steps.append({"step": "credentials", "ok": True, "detail": source})
             self._env = dict(result.env)
+            self._begin()
+            stage = "plugin-update"
+            if needs_plugins:
+                result = steps.plugins(result)
+                self._env = dict(result.env)
+        except EnvironmentProblem as exc:
+            if fresh:  # the precheck command reports each step so far and the failed one
+                failed = {"step": stage, "ok": False, "detail": str(exc)}
+                exc.result = {"ok": False, "failed_step": stage,
+                              "steps": [*(result.steps if result else []), failed]}
+            raise
+        if needs_plugins:
             try:
                 precheck.save(result)
             except OSError as exc:  # only costs a pre-check on the next run
@@ -155,7 +172,10 @@ class Client:
         """
         argv = self.command(action, params)
         if self.dry_run:
-            self.echo(shlex.join(argv))
+            if self.collect is not None:
+                self.collect.append(argv)
+            else:
+                self.echo(shlex.join(argv))
             return {}
         self.ensure_started()
         from sms_skill import responses

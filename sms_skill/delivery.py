@@ -54,17 +54,27 @@ def wait(fetch: Callable[[], dict], timeout: float, first_interval: float = 2.0,
             break
         left = deadline - time.monotonic()
         if left <= 0:
-            pending = sum(r.get("SendStatusText") == "in flight" for r in records(response))
-            raise OutcomeUnknown(
-                f"after {timeout:g} s, {pending or 'all'} message(s) still without a final "
-                "receipt;", "run query-status again later; do not resend meanwhile.")
+            found = records(response)
+            pending = sum(r.get("SendStatusText") == "in flight" for r in found)
+            state = (f"{pending} of {len(found)} record(s) still in flight" if found else
+                     "no record found yet")
+            error = OutcomeUnknown(
+                f"after {timeout:g} s, {state};",
+                "run query-status again later; do not resend meanwhile." if found else
+                "a record can take minutes to appear: run query-status again later; "
+                "resend only if none appears and the user agrees.")
+            error.result = {**response, "Wait": {"TimedOut": True, "Records": len(found),
+                                                 "InFlight": pending}}
+            raise error
         report(f"waiting for receipts: next check in {min(interval, left):.0f} s")
         sleep(min(interval, left))
         interval = min(interval * 2, 30.0)
     failed = [r for r in records(response) if r["SendStatusText"] == "failed"]
     if failed:
         codes = ", ".join(sorted({str(r.get("ErrCode")) for r in failed}))
-        raise ApiFailure(f"{len(failed)} message(s) failed to deliver ({codes});",
-                         f"run `{prog.name()} explain CODE` for each code.",
-                         code=codes, response=response)
+        error = ApiFailure(f"{len(failed)} message(s) failed to deliver ({codes});",
+                           f"run `{prog.name()} explain CODE` for each code.",
+                           code=codes, response=response)
+        error.result = response
+        raise error
     return response

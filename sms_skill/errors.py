@@ -14,6 +14,9 @@ class SkillError(Exception):
     """Base class: ``message`` says what failed, ``hint`` what to do next."""
 
     exit_code = API_FAILURE
+    #: What the command saw before failing, printed on stdout when set (e.g. the last
+    #: receipts of ``query-status --wait``), so that the caller can decide on it.
+    result: object = None
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)

@@ -238,8 +238,13 @@ def query_sign(client: Client, sign_name: str) -> dict:
 
 def query_template(client: Client, template_code: str) -> dict:
     """GetSmsTemplate: status and content of one template."""
+    from sms_skill.verify import template_variables
+
     code = v.non_empty(template_code, "--template-code")
-    return client.call("GetSmsTemplate", {"TemplateCode": code})
+    response = client.call("GetSmsTemplate", {"TemplateCode": code})
+    if response.get("TemplateContent") is not None:
+        response["Variables"] = template_variables(response["TemplateContent"])
+    return response
 
 
 def query_status(client: Client, phone_number: str, send_date: str | None = None,
@@ -253,9 +258,9 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
     """
     from sms_skill import delivery
 
-    number = v.phone_number(phone_number, "--phone-numbers")
+    number = v.phone_number(phone_number, "--phone-number")
     date = v.calendar_date(send_date, "--send-date") if send_date else service_today()
-    index, size = _page(current_page, page_size, index_option="--current-page")
+    index, size = _page(current_page, page_size)
     if wait_timeout is not None:
         v.int_range(wait_timeout, "--timeout", 1, 24 * 3600)
 
@@ -301,7 +306,7 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
         state = v.choice(state, "--state", QUALIFICATION_STATES)
     if work_order_id is not None:
         work_order_id = v.int_range(work_order_id, "--work-order-id", 1, 2**63 - 1)
-    index, size = _page(page_no, page_size, index_option="--page-no")
+    index, size = _page(page_no, page_size)
     return client.call("QuerySmsQualificationRecord", {
         "QualificationGroupName": qualification_group_name, "CompanyName": company_name,
         "State": state, "WorkOrderId": work_order_id, "LegalPersonName": legal_person_name,
@@ -309,13 +314,47 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
     })
 
 
+def all_qualifications(client: Client, **filters: object) -> dict:
+    """Every page of QuerySmsQualificationRecord (filters as ``list_qualifications``), as
+    one ``Data.List`` with an ``Index`` per record."""
+    filters.pop("page_no", None)
+    filters.pop("page_size", None)
+    size = 50
+    found: list[dict] = []
+    page = 1
+    while True:
+        response = list_qualifications(client, **filters, page_no=page, page_size=size)
+        data = response.get("Data") or {}
+        items = data.get("List") or []
+        found += items
+        if client.dry_run or not items or len(items) < size or \
+                len(found) >= int(data.get("Total") or 0):
+            break
+        page += 1
+    for index, item in enumerate(found, 1):
+        item["Index"] = index
+    return {**response, "Data": {"Total": len(found), "List": found}}
+
+
 #: Personal data in a qualification: ID numbers, phone numbers, image URLs.
 PERSONAL_FIELDS = frozenset({"LegalPersonIDCardNo", "AdminIDCardNo", "AdminPhoneNo",
-                             "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl"})
+                             "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl",
+                             "LicensePic"})
 
 
 def _mask_personal(key: str, value: str) -> str:
     return "(url withheld)" if key.endswith(("Face", "Pic", "Url")) else v.mask(value)
+
+
+def _withhold_urls(data: object) -> object:
+    """Any other image or file URL, at any depth, withheld as well."""
+    if isinstance(data, dict):
+        return {key: _withhold_urls(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_withhold_urls(item) for item in data]
+    if isinstance(data, str) and data.lower().startswith(("http://", "https://")):
+        return "(url withheld)"
+    return data
 
 
 def query_qualification(client: Client, qualification_group_id: object,
@@ -326,4 +365,6 @@ def query_qualification(client: Client, qualification_group_id: object,
     order = None if order_id is None else v.int_range(order_id, "--order-id", 1, 2**63 - 1)
     response = client.call("QuerySingleSmsQualification",
                            {"QualificationGroupId": group, "OrderId": order})
-    return response if unmask else v.mask_fields(response, PERSONAL_FIELDS, _mask_personal)
+    if unmask:
+        return response
+    return _withhold_urls(v.mask_fields(response, PERSONAL_FIELDS, _mask_personal))

@@ -253,6 +253,6 @@ def refuse_secret(option: str) -> None:
     """AccessKeys never travel on the command line (shell history, process lists, logs)."""
     raise InputError(
         option, "secrets are not accepted on the command line;",
-        "Use the credential chain: export ALIBABA_CLOUD_ACCESS_KEY_ID and "
+        "use the credential chain: export ALIBABA_CLOUD_ACCESS_KEY_ID and "
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or `aliyun configure`, or a RAM role.")
 

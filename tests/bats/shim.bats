@@ -75,7 +75,7 @@ SEND_ARGS=(send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp '{"code":"123456"
 
 @test "--dry-run prints shell-quoted commands that split back into the same arguments" {
   local sign='签名 "a" '"'"'b'"'"' $HOME `x`'
-  run --separate-stderr "$SHIM" --dry-run send -p 13800138000 -s "$sign" -t SMS_123456
+  run --separate-stderr "$SHIM" --dry-run --format table send -p 13800138000 -s "$sign" -t SMS_123456
   assert_success
   EXPECTED="$sign" run python3 -c '
 import os, shlex, sys
@@ -108,9 +108,10 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   [ "$(product_calls send-sms)" -eq 0 ]
 }
 
-@test "--dry-run exits 0" {
+@test "--dry-run exits 0 and prints one JSON document off a terminal" {
   run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
   assert_success
+  python3 -c 'import json, sys; assert json.loads(sys.argv[1])["dry_run"] is True' "$output"
   assert_output --partial "aliyun dysmsapi send-sms --api-version 2017-05-25 "
   assert_output --partial "--user-agent $UA --read-timeout 3 --region cn-hangzhou"
 }
@@ -168,7 +169,7 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
 # ---- dry run ----------------------------------------------------------------------------------
 
 @test "--dry-run makes no aliyun call and leaves AI mode alone" {
-  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$SHIM" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   [ "${#lines[@]}" -eq 1 ]
   [[ "$stderr" == *"nothing was sent"* ]]
@@ -193,14 +194,14 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   export PATH="$bare/bin:/usr/bin:/bin"
   unset SMS_SKILL_PYTHON
 
-  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
   [ "$(grep -c 'first run' <<<"$stderr")" -eq 1 ]
   [ -x "$skill/.runtime/bin/python" ]
   run ls -d "$skill"/.runtime.build.*
   assert_failure
-  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   [[ "$stderr" != *"first run"* ]]
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
@@ -299,7 +300,7 @@ fake_python() {
   python3 -m venv --without-pip "$bare"
   mkdir -p "$skill/.runtime/bin"
   ln -s "$BATS_TEST_TMPDIR/removed/python3" "$skill/.runtime/bin/python"
-  PATH="$bare/bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  PATH="$bare/bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
   [[ "$stderr" == *"no longer runs; rebuilding it"* ]]

@@ -5,12 +5,13 @@ SKILL.md, README.md and references/*.md (fenced code blocks and inline code span
 Rule for running an extracted line in-process through ``sms_skill.cli.run``:
 
 * a line that already asks for help (``-h``/``--help``) runs as written and must exit 0;
+* ``explain`` is local (no aliyun call) and refuses ``--dry-run``: it runs as written;
 * ``precheck``, ``history`` and ``campaign ...`` call no SMS API (or refuse ``--dry-run``), and a
   ``--resume ID`` needs a campaign journal that a test cannot have: these are parse-only
   checks, run with ``--help`` appended. ``--help`` is eager, so the command and every option
   name must still exist (an unknown one exits 2), but values are not checked;
 * every other line runs with ``--dry-run`` appended (unless present) and must exit 0. Unless it
-  is ``explain`` (local, no aliyun call), it must show at least one ``aliyun dysmsapi`` command
+  is ``explain``, it must show at least one ``aliyun dysmsapi`` command
   (an output line, or a string in the JSON plan that a file-based send prints instead), and
   each such command must carry the three compliance flags.
 
@@ -415,8 +416,17 @@ def test_exit_code_has_next_step(code):
     assert meaning and len(action.split()) >= 3, table[code]
 
 
+#: Exit codes the script never returns itself but an agent can see: 137 is SIGKILL.
+SHELL_EXIT_CODES = (137,)
+
+
 def test_no_invented_exit_codes():
-    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES)
+    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES) | set(SHELL_EXIT_CODES)
+
+
+@pytest.mark.parametrize("code", SHELL_EXIT_CODES)
+def test_shell_exit_code_has_next_step(code):
+    assert len(exit_code_rows()[code][2].split()) >= 3
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -497,9 +507,10 @@ def planned_argv(argv: list[str]) -> tuple[str, list[str]]:
     words = command_words(argv)
     if (words and words[0] in PARSE_ONLY_COMMANDS) or PARSE_ONLY_OPTIONS & set(argv):
         return "parse-only", [*argv, "--help"]
+    if words and words[0] == "explain":  # local: runs as written (it refuses --dry-run)
+        return "explain", argv
     extra = [] if "--dry-run" in argv else ["--dry-run"]
-    kind = "explain" if words and words[0] == "explain" else "dry-run"
-    return kind, [*argv, *extra]
+    return "dry-run", [*argv, *extra]
 
 
 def _strings(data: object) -> list[str]:

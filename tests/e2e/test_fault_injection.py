@@ -143,7 +143,7 @@ def test_a_flood_on_a_query_is_a_failure(world):
 PRECHECK_STEPS = [
     # (mock rule, exit code, text on stderr)
     ("version", 3, "`aliyun version` failed: it did not answer within 3 s"),
-    ("configure set --auto-plugin-install true", 0, "plugin auto-install: profile not"),
+    ("configure set --auto-plugin-install true", 0, "plugin auto-install: not saved"),
     ("plugin update", 0, "plugin update: update failed (it did not answer within 3 s"),
     ("configure ai-mode enable", 3, "ai-mode enable` failed: it did not answer within 3 s"),
     (f"configure ai-mode set-user-agent --user-agent {UA}", 3,
