@@ -218,10 +218,10 @@ skill_copy() {
 }
 
 # fake_python DIR VERSION: a `python3` in DIR that answers the shim's probe as VERSION with
-# click and jmespath, and fails any real work.
+# click and jmespath, and fails any real work (the skill starts as -c 'import sms_skill...').
 fake_python() {
   mkdir -p "$1"
-  printf '#!/bin/sh\n[ "$1" = -c ] && echo "%s yes %s/python3" && exit 0\nexit 99\n' \
+  printf '#!/bin/sh\ncase "$1 $2" in "-c import sms_skill"*) exit 99 ;; -c*) echo "%s yes %s/python3"; exit 0 ;; esac\nexit 99\n' \
     "$2" "$1" > "$1/python3"
   chmod +x "$1/python3"
 }
