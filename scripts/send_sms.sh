@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Alibaba Cloud SMS skill: a thin shim over the sms_skill Python package.
 #
-# Finds the skill folder (symlinks resolved) and execs Python on `-m sms_skill`, so that
+# Finds the skill folder (symlinks resolved) and execs Python on sms_skill/__main__.py, so that
 # signals reach the program that switches AI mode off. The interpreter, first match wins:
 #   1. $SMS_SKILL_PYTHON: used as given, never skipped; an unusable one is an error;
 #   2. <skill>/.runtime: the private environment an earlier first run built;
@@ -19,20 +19,47 @@ early_exit() {
 trap 'early_exit SIGINT 130' INT
 trap 'early_exit SIGTERM 143' TERM
 trap 'early_exit SIGHUP 129' HUP
-# Python starts with these signals blocked (GNU env >= 9.1) and unblocks them once its
-# handlers are in place: one arriving while the interpreter starts is held, not a traceback.
-start=()
-case "${OSTYPE:-}" in
-  linux*) if env --block-signal=INT true 2>/dev/null; then start=(env "--block-signal=INT,TERM,HUP"); fi ;;
-esac
 
+# The skill folder, without a process on the usual path (the shim runs on every agent step):
+# symlinks to the script are followed; the folder is <script's folder>/.. as given.
 source_path="${BASH_SOURCE[0]}"
 while [ -L "$source_path" ]; do
   link_dir="$(cd -P "$(dirname "$source_path")" && pwd)"
   source_path="$(readlink "$source_path")"
   case "$source_path" in /*) ;; *) source_path="$link_dir/$source_path" ;; esac
 done
-skill_dir="$(cd -P "$(dirname "$source_path")/.." && pwd)"
+case "$source_path" in */*) script_dir="${source_path%/*}" ;; *) script_dir=. ;; esac
+case "$script_dir" in /*) ;; *) script_dir="$PWD/$script_dir" ;; esac
+case "$script_dir" in
+  */scripts) skill_dir="${script_dir%/scripts}" ;;
+  *) skill_dir="$script_dir/.." ;;
+esac
+skill_dir="${skill_dir:-/}"
+
+# Python starts with these signals blocked (GNU env >= 8.31) and unblocks them once its
+# handlers are in place: one arriving while the interpreter starts is held, not a traceback.
+# Whether this env can is probed once and remembered in <skill>/.env-block-signal while env
+# is the same file, not newer than that note (a probe on every run costs a process).
+start=()
+case "${OSTYPE:-}" in
+  linux*)
+    env_note="$skill_dir/.env-block-signal"
+    env_path=""
+    hash env 2>/dev/null && env_path="${BASH_CMDS[env]:-}"
+    noted=""
+    if [ -n "$env_path" ] && [ -f "$env_note" ] && [ ! "$env_path" -nt "$env_note" ]; then
+      read -r noted < "$env_note" 2>/dev/null || noted=""
+    fi
+    if [ -n "$env_path" ] && [ "$noted" = "$env_path" ]; then
+      start=("$env_path" "--block-signal=INT,TERM,HUP")
+    elif [ -n "$env_path" ] && "$env_path" --block-signal=INT true 2>/dev/null; then
+      start=("$env_path" "--block-signal=INT,TERM,HUP")
+      # Written whole then renamed; a read-only skill folder just probes every time.
+      { printf '%s\n' "$env_path" > "$env_note.$$" && mv -f "$env_note.$$" "$env_note"; } \
+        2>/dev/null || rm -f "$env_note.$$" 2>/dev/null || true
+    fi
+    ;;
+esac
 runtime="$skill_dir/.runtime"
 remembered="$skill_dir/.runtime-python"
 requirements=("click>=8.1" "jmespath>=1.0")
@@ -46,13 +73,13 @@ fail() {
   exit 3
 }
 
-# `python -m sms_skill`, minus the current folder on sys.path: a json.py or sqlite3.py where
-# the user happens to stand must never run in place of the standard library.
+# What `python -m sms_skill` runs, minus the current folder on sys.path (a json.py or
+# sqlite3.py where the user happens to stand must never run in place of the standard
+# library), and without runpy (a few ms of imports on every start).
 launch='import sys
 if sys.path and sys.path[0] in ("", "."):
     del sys.path[0]
-import runpy
-runpy.run_module("sms_skill", run_name="__main__", alter_sys=True)'
+import sms_skill.__main__'
 
 # is_python PATH: an executable named like a Python interpreter. Costs no process: the
 # version and the dependencies are checked by sms_skill/__main__.py, which names the source.

@@ -319,24 +319,18 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
     result = Plan(campaign_id, 0, 0)
     same_message = ledger.message_key(sign_name, template_code,
                                       json.loads(template_param) if template_param else None)
+    def message_of(row: Row) -> str:
+        return (same_message if kind == "send" else
+                ledger.message_key(row.sign_name, template_code, row.params))
+
     with store.transaction() as db:
+        batch: list[Row | BadRow] = []
         for row in rows:
-            if isinstance(row, Row):
-                message = (same_message if kind == "send" else
-                           ledger.message_key(row.sign_name, template_code, row.params))
-                try:
-                    db.execute("INSERT INTO campaign_rows (campaign_id, line, chunk, phone, "
-                               "sign_name, params, key, message) VALUES (?,?,?,?,?,?,?,?)",
-                               (campaign_id, row.line, result.recipients // size,
-                                row.phone, row.sign_name, params_json(row.params),
-                                recipient_key(row.phone), message))
-                    result.recipients += 1
-                    continue
-                except sqlite3.IntegrityError:
-                    row = BadRow(row.line, f"{row.phone} is listed twice in the file")
-            result.bad_total += 1
-            if len(result.bad_rows) < REPORTED_BAD_ROWS:
-                result.bad_rows.append(row)
+            batch.append(row)
+            if len(batch) >= PLAN_BATCH:
+                _store_rows(db, campaign_id, batch, size, message_of, result)
+                batch.clear()
+        _store_rows(db, campaign_id, batch, size, message_of, result)
         if result.bad_total and not skip_invalid:
             raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
                              + describe(result.bad_rows, result.bad_total),
@@ -378,6 +372,47 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             ((campaign_id, seq, min(size, result.recipients - seq * size),
               chunk_out_id(out_id, campaign_id, seq), *me) for seq in range(result.chunks)))
     return result
+
+
+INSERT_ROW = ("INSERT INTO campaign_rows (campaign_id, line, chunk, phone, sign_name, params,"
+              " key, message) VALUES (?,?,?,?,?,?,?,?)")
+#: Rows stored per executemany; a batch holding a duplicate is stored again row by row.
+PLAN_BATCH = 5000
+
+
+def _store_rows(db: sqlite3.Connection, campaign_id: str, batch: list[Row | BadRow],
+                size: int, message_of: Callable[[Row], str], result: Plan) -> None:
+    """Store a batch of rows in file order (one executemany, under a savepoint), counting
+    the bad ones; a number listed twice (the unique key refuses it) is a bad row."""
+    def values(row: Row, position: int) -> tuple:
+        return (campaign_id, row.line, position // size, row.phone, row.sign_name,
+                params_json(row.params), recipient_key(row.phone), message_of(row))
+
+    good = [row for row in batch if isinstance(row, Row)]
+    db.execute("SAVEPOINT plan_batch")
+    try:
+        db.executemany(INSERT_ROW, (values(row, result.recipients + n)
+                                    for n, row in enumerate(good)))
+        slow = False
+    except sqlite3.IntegrityError:
+        db.execute("ROLLBACK TO plan_batch")
+        slow = True
+    db.execute("RELEASE plan_batch")
+    if not slow:
+        result.recipients += len(good)
+    for row in batch:
+        if isinstance(row, Row):
+            if not slow:
+                continue
+            try:
+                db.execute(INSERT_ROW, values(row, result.recipients))
+                result.recipients += 1
+                continue
+            except sqlite3.IntegrityError:
+                row = BadRow(row.line, f"{row.phone} is listed twice in the file")
+        result.bad_total += 1
+        if len(result.bad_rows) < REPORTED_BAD_ROWS:
+            result.bad_rows.append(row)
 
 
 def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:

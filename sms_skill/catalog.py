@@ -17,19 +17,19 @@ KINDS = {
 
 
 def walk(client: Client, kind: str) -> Iterator[dict]:
-    """Every item of every page (a dry run prints the first page's command only)."""
+    """Every item of every page (a dry run prints the first page's command only). The
+    first page gives the total; the other pages are then fetched concurrently."""
     action, key = KINDS[kind]
-    page = 1
-    seen = 0
-    while True:
-        response = client.call(action, {"PageIndex": page, "PageSize": PAGE_SIZE})
-        items = response.get(key) or []
-        yield from items
-        seen += len(items)
-        total = int(response.get("TotalCount") or 0)
-        if not items or seen >= total or len(items) < PAGE_SIZE:
-            return
-        page += 1
+    first = client.call(action, {"PageIndex": 1, "PageSize": PAGE_SIZE})
+    items = first.get(key) or []
+    yield from items
+    total = int(first.get("TotalCount") or 0)
+    if not items or len(items) >= total or len(items) < PAGE_SIZE:
+        return
+    pages = -(-total // PAGE_SIZE)
+    for response in client.call_each([(action, {"PageIndex": page, "PageSize": PAGE_SIZE})
+                                      for page in range(2, pages + 1)]):
+        yield from response.get(key) or []
 
 
 def _numbered(items: list[dict], key: str) -> dict:
@@ -54,10 +54,10 @@ def approved_signs(client: Client) -> dict:
     """Approved signatures (AuditStatus PASS and SignStatus 1), each with its carrier
     registration from GetSmsSign: information for the user, never a filter."""
     candidates = []
-    for item in walk(client, "signs"):
-        if item.get("AuditStatus") != APPROVED:
-            continue
-        detail = client.call("GetSmsSign", {"SignName": item["SignName"]})
+    passed = [item for item in walk(client, "signs") if item.get("AuditStatus") == APPROVED]
+    details = client.call_each([("GetSmsSign", {"SignName": item["SignName"]})
+                                for item in passed])
+    for item, detail in zip(passed, details):
         if client.dry_run:
             continue
         if verify.status_code(detail.get("SignStatus")) != 1:

@@ -141,9 +141,16 @@ def _name_program(cmd: click.Command) -> click.Command:
     return cmd
 
 
+@functools.cache
+def _shared_common_options() -> tuple[click.Parameter, ...]:
+    """The common options, built once and shared by every subcommand: an Option holds no
+    state of a run, and building eight of them for each command slowed every start-up."""
+    return tuple(common_options(click.Command("common")).params)
+
+
 class Group(click.Group):
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        common_options(_name_program(cmd))
+        _name_program(cmd).params.extend(_shared_common_options())
         super().add_command(cmd, name)
 
 
@@ -947,11 +954,32 @@ def _skill_failure(exc: SkillError) -> int:
     return _fail(exc.message, exc.exit_code, hint, **extra)
 
 
+def _help_width() -> int | None:
+    """The width click gives help (``$COLUMNS``, else the terminal's, else 80; at most
+    max_content_width), without the shutil import that costs every --help a few ms.
+    None when click's test runner forces a width of its own."""
+    from click import formatting
+
+    if formatting.FORCED_WIDTH is not None:
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return max(min(columns or 80, CONTEXT["max_content_width"]) - 2, 50)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting."""
     _JSON_ERRORS["on"] = _asks_for_json(list(sys.argv[1:] if argv is None else argv))
     try:
-        cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+        cli.main(args=argv, prog_name=PROG, standalone_mode=False,
+                 terminal_width=_help_width())
         return 0
     except _NO_ARGS_IS_HELP as exc:
         click.echo(exc.ctx.get_help())

@@ -162,6 +162,51 @@ class Client:
             self.report(f"warning: a killed run left AI mode on and it could not be switched "
                         f"off ({exc}); run `aliyun configure ai-mode disable`.")
 
+    def call_each(self, calls: Sequence[tuple[str, Mapping[str, object]]], *,
+                  parallel: int = 4) -> list[dict]:
+        """Independent product calls of one operation (lookups, pages), up to ``parallel``
+        at a time: AI mode is switched on once before them and stays on for all. Returns
+        the answers in the order of ``calls``, or raises the error of the first failed call
+        in that order once all have ended. A dry run prints each command in order."""
+        if self.dry_run or len(calls) < 2:
+            return [self.call(action, params) for action, params in calls]
+        self.ensure_started()
+        import threading
+
+        outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
+        pending = iter(range(len(calls)))
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    index = next(pending, None)
+                if index is None:
+                    return
+                try:
+                    outcomes[index] = (True, self.call(*calls[index]))
+                except BaseException as exc:  # handed to the caller's thread below
+                    outcomes[index] = (False, exc)
+
+        threads = [threading.Thread(target=worker, name=f"call-{n}", daemon=True)
+                   for n in range(min(parallel, len(calls)))]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # a signal: the lookups still running are stopped, not waited
+            from sms_skill import runner
+
+            runner.stop_running()
+            for thread in threads:
+                thread.join(timeout=tunables.seconds(tunables.CALL_TIMEOUT))
+            raise
+        for ok, value in outcomes:
+            if not ok:
+                raise value  # type: ignore[misc]
+        return [value for _, value in outcomes]  # type: ignore[misc]
+
     def command(self, action: str, params: Mapping[str, object]) -> list[str]:
         return builder.product_command(action, params, self.target)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -35,6 +34,8 @@ def choose_format(fmt: str, stream=None) -> str:
 
 
 def to_json(data: object) -> str:
+    import json  # here, not at the top: --help need not load it
+
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -46,6 +47,8 @@ def _cell(value: object) -> str:
     if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, (dict, list)):
+        import json
+
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 

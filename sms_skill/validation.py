@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -134,6 +133,8 @@ def phone_numbers(value: str, option: str = "--phone-numbers",
 
 
 def json_value(value: str, option: str) -> object:
+    import json  # here, not at the top: --help need not load it
+
     try:
         return json.loads(value)
     except ValueError as exc:

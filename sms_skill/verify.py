@@ -89,18 +89,18 @@ def verify_send(client: Client, sign_names: list[str], template_code: str,
                 params: list[dict], warn: Callable[[str], None] | None = None) -> None:
     """Raise VerifyRefused (exit 4) unless the send may go ahead. Dry-run calls nothing."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
-    for name in sign_names:
-        sign = client.call("GetSmsSign", {"SignName": name})
-        if client.dry_run:
-            continue
+    # The lookups are independent: all at once, then judged in order.
+    *signs, template = client.call_each(
+        [("GetSmsSign", {"SignName": name}) for name in sign_names]
+        + [("GetSmsTemplate", {"TemplateCode": template_code})])
+    if client.dry_run:
+        return
+    for name, sign in zip(sign_names, signs):
         _require_approved("signature", name, sign.get("SignStatus"), "list-signs")
         carriers = carrier_registration(sign)
         if carriers:
             listed = ", ".join(f"{op}: {status}" for op, status in carriers)
             warn(f"signature {name!r} carrier registration: {listed} (information only)")
-    template = client.call("GetSmsTemplate", {"TemplateCode": template_code})
-    if client.dry_run:
-        return
     _require_approved("template", template_code, template.get("TemplateStatus"),
                       "list-templates")
     check_variables(template.get("TemplateContent", ""), params, warn)

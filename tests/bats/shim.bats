@@ -219,7 +219,7 @@ skill_copy() {
 }
 
 # fake_python DIR VERSION: a `python3` in DIR that answers the shim's probe as VERSION with
-# click and jmespath, and fails any real work (exit 99).
+# click and jmespath, and fails any real work (exit 99): only the shim's probe mentions deps.
 fake_python() {
   mkdir -p "$1"
   printf '#!/bin/sh\ncase "$2" in *deps*) echo "%s yes %s/python3"; exit 0 ;; esac\nexit 99\n' \

@@ -333,7 +333,8 @@ def test_list_signs_approved_over_three_pages_of_mixed_statuses(world):
         assert sign["CarrierRegistration"] == {"mobile": "registered", "unicom": "registering"}
         assert sign["SignStatus"] == 1
     pages = action_calls(world, "query-sms-sign-list")
-    assert [flag(a, "--page-index") for a in pages] == ["1", "2", "3"]
+    indexes = [flag(a, "--page-index") for a in pages]
+    assert indexes[0] == "1" and sorted(indexes[1:]) == ["2", "3"]  # 2 and 3 at once
     assert {flag(a, "--page-size") for a in pages} == {"50"}
     asked = [flag(a, "--sign-name") for a in action_calls(world, "get-sms-sign")]
     assert sorted(asked) == sorted(passed)
