@@ -35,6 +35,7 @@ from pathlib import Path
 from sms_skill import database, ledger, paths, prog, tunables
 from sms_skill.errors import (
     ApiFailure,
+    ConfirmationRequired,
     DuplicateSend,
     EnvironmentProblem,
     InputError,
@@ -468,6 +469,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
     queue_lock = threading.Lock()
     finished = iter(range(1, len(todo) + 1))  # next() is atomic under the GIL
     errors: list[BaseException] = []
+    confirmation: list[ConfirmationRequired] = []  # the CLI's safety policy asked
 
     def send_chunk(chunk: dict) -> None:
         seq = chunk["seq"]
@@ -500,8 +502,14 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                 state, code, message = "unknown", exc.code or None, str(exc)
                 if signalled:
                     message = interrupted_message(signalled[0])
+            except ConfirmationRequired as exc:  # nothing went out: planned again
+                store.retry_later(campaign_id, seq, exc.code)
+                confirmation.append(exc)
+                stop.set()
+                return
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
+                code = getattr(exc, "code", None)  # a safety policy's deny rule
                 stop.set()  # the next chunk would fail the same way
             try:
                 store.finish(campaign_id, seq, state, biz_id, code, message)
@@ -548,6 +556,8 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
         return {**summary(store, campaign_id), "interrupted": str(exc)}
     if errors:
         raise errors[0]
+    if confirmation:
+        return {**summary(store, campaign_id), "confirmation_required": str(confirmation[0])}
     return summary(store, campaign_id)
 
 
@@ -605,6 +615,12 @@ def outcome_error(result: dict) -> SkillError | None:
             "not resent;",
             f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
             f"{campaign_id}` sends what never arrived.")
+    if result.get("confirmation_required"):
+        return ConfirmationRequired(
+            f"campaign {campaign_id}: the aliyun CLI's safety policy requires the user's "
+            f"confirmation; {chunks['planned']} chunk(s) not sent;",
+            f"ask the user whether campaign {campaign_id} may be sent, and only after they "
+            f"say yes run `{prog.name()} {resume} --resume {campaign_id} --yes`.")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "

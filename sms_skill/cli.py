@@ -29,6 +29,8 @@ Exit codes:
   3 environment (aliyun CLI, plugin, credentials)
   4 --verify refused   5 outcome unknown: run query-status before any resend
   6 duplicate of a recent send (--force overrides)
+  7 the aliyun CLI's safety policy wants the user's approval: ask, then --yes
+  8 over a per-number limit: wait until the time given (--force overrides)
   130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP), AI mode already off
   141 stdout closed early (e.g. | head), AI mode already off
 """
@@ -42,6 +44,7 @@ class Settings:
     dry_run: bool = False
     format: str = "auto"
     query: str | None = None
+    yes: bool = False
 
 
 class StdoutClosed(Exception):
@@ -88,6 +91,9 @@ def common_options(func: Callable) -> Callable:
                      help="auto (default): a table on a terminal, JSON otherwise."),
         click.option("--query", metavar="JMESPATH", expose_value=False, callback=_store,
                      help="JMESPath expression applied to the JSON result."),
+        click.option("--yes", is_flag=True, expose_value=False, callback=_store,
+                     help="Pass the user's approval to the aliyun CLI's safety policy (exit 7)"
+                          "; only after the user said yes."),
     ] + [
         click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False,
                      callback=_store)
@@ -152,7 +158,7 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             settings = _settings(click.get_current_context())
             query = output.compile_query(settings.query)
             target = _checked(settings, options)
-            with Client(target, dry_run=settings.dry_run) as client:
+            with Client(target, dry_run=settings.dry_run, confirmed=settings.yes) as client:
                 result = body(client, **options)
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)

@@ -34,9 +34,12 @@ class Client:
         dry_run: bool = False,
         echo: Callable[[str], None] | None = None,
         report: Callable[[str], None] = _stderr,
+        confirmed: bool = False,
     ) -> None:
         self.target = target or builder.Target(builder.default_region())
         self.dry_run = dry_run
+        #: The caller passed the user's approval (--yes) for the CLI's safety policy.
+        self.confirmed = confirmed
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
         #: Product calls started so far (an interrupted send before its call sent nothing).
@@ -147,7 +150,7 @@ class Client:
                         f"off ({exc}); run `aliyun configure ai-mode disable`.")
 
     def command(self, action: str, params: Mapping[str, object]) -> list[str]:
-        return builder.product_command(action, params, self.target)
+        return builder.product_command(action, params, self.target, confirmed=self.confirmed)
 
     def call(self, action: str, params: Mapping[str, object], *, recipient: str = "") -> dict:
         """One product call; returns the parsed response, or ``{}`` in dry-run mode.

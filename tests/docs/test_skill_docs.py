@@ -47,7 +47,8 @@ USER_AGENT = f"AlibabaCloud-Agent-Skills/{SKILL_NAME}"
 COMPLIANCE_FLAGS = ("--api-version 2017-05-25", f"--user-agent {USER_AGENT}", "--read-timeout 3")
 SCRIPT = "scripts/send_sms.sh"
 ALLOWED_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
-CONTRACT_EXIT_CODES = (0, 1, 2, 3, 4, 5, 6, 130, 143, 129, 141)
+#: The contract's codes, plus 7 (safety policy confirm) and 8 (per-number limit) of issue 14.
+CONTRACT_EXIT_CODES = (0, 1, 2, 3, 4, 5, 6, 7, 130, 143, 129, 141)
 
 #: Common options that take a value (they may stand before the command).
 VALUE_OPTIONS = {"-r", "--region", "--profile", "--format", "--query"}
