@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import database, ledger, paths, prog, tunables
+from sms_skill import (
+    database,
+    ledger,
+    paths,
+    prog,
+    recipient_filters,
+    suppression,
+    tunables,
+)
 from sms_skill.errors import (
     ApiFailure,
     ConfirmationRequired,
@@ -77,9 +85,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 """ + ledger.SCHEMA
 #: Columns added after the first release: older databases get them on open.
 ADDED_COLUMNS = {
-    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0"],
+    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0",
+                  "over_limit INTEGER NOT NULL DEFAULT 0",
+                  "suppressed INTEGER NOT NULL DEFAULT 0"],
     "campaign_rows": ["key TEXT", "message TEXT"],
     "chunks": ["owner_pid INTEGER", "owner_started TEXT"],
+    **ledger.ADDED_COLUMNS,
 }
 AFTER_COLUMNS = """
 CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
@@ -104,6 +115,10 @@ class Plan:
     bad_total: int = 0
     #: Left out by --skip-sent: they got, or may have got, this message already.
     already_sent: int = 0
+    #: Left out because one more send would exceed a per-number limit (unless --force).
+    over_limit: list = field(default_factory=list)
+    #: Left out as on the suppression list.
+    suppressed: int = 0
 
 
 class Store:
@@ -116,8 +131,12 @@ class Store:
         self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
+        #: Where the per-number limits and the suppression list are read: ``known.`` when
+        #: planning in a scratch database.
+        self.known_schema = ""
         if known is not None and known.exists():
             self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
+            self.known_schema = "known."
             if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
                                 ).fetchone():
                 self.ledger_table = "known.ledger"
@@ -365,6 +384,12 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             if conflicts:
                 result.already_sent = _leave_out(db, campaign_id, conflicts.recipients, size)
                 result.recipients -= result.already_sent
+        left = recipient_filters.leave_out(
+            db, campaign_id, template_code=template_code, sign_name=sign_name,
+            total=result.recipients, force=force, schema=store.known_schema,
+            drop=lambda keys: _leave_out(db, campaign_id, keys, size))
+        result.over_limit, result.suppressed = left.over_limit, left.suppressed
+        result.recipients -= left.count
         result.chunks = -(-result.recipients // size)
         db.execute("INSERT INTO campaigns (id, created, kind, source, fingerprint, sign_name, "
                    "template_code, template_param, out_id, recipients, skipped, already_sent,"
@@ -372,6 +397,8 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                    (campaign_id, time.time(), kind, source, fingerprint, sign_name,
                     template_code, template_param, out_id, result.recipients,
                     result.bad_total, result.already_sent, int(force)))
+        db.execute("UPDATE campaigns SET over_limit=?, suppressed=? WHERE id=?",
+                   (len(result.over_limit), result.suppressed, campaign_id))
         me = owner or current_owner()
         db.executemany(
             "INSERT INTO chunks (campaign_id, seq, size, out_id, owner_pid, owner_started) "
@@ -584,7 +611,8 @@ def summary(store: Store, campaign_id: str) -> dict:
     return {
         "campaign": campaign_id, "kind": campaign["kind"],
         "total_recipients": campaign["recipients"], "skipped_rows": campaign["skipped"],
-        "already_sent": campaign["already_sent"],
+        "already_sent": campaign["already_sent"], "over_limit": campaign["over_limit"],
+        "suppressed": campaign["suppressed"],
         **counts,
         "errors": [{"chunk": c["seq"], "state": c["state"], "code": c["code"],
                     "message": c["message"]} for c in problems[:5]],
@@ -687,6 +715,7 @@ def reconcile(client, store: Store, campaign_id: str,
             "CurrentPage": 1})
         if client.dry_run:
             continue
+        suppression.note_receipts(delivery.records(response), phone, client.report)
         found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
         age = time.time() - (chunk["started"] or 0)
         if not found and age < min_age:
@@ -760,10 +789,13 @@ def _verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | 
                               "ORDER BY line LIMIT 1", (campaign_id,))
         samples = [json.loads(first[0][0]) if first and first[0][0] else {}]
     try:
-        verify.verify_send(client, sorted(signs), template_code, samples)
+        template_type = verify.verify_send(client, sorted(signs), template_code, samples)
     except SkillError:
         _discard(store, campaign_id)
         raise
+    if not client.dry_run:  # for the per-number limits of later sends
+        with store.transaction() as db:
+            ledger.learn_kind(db, template_code, template_type)
 
 
 def _discard(store: Store, campaign_id: str) -> None:
@@ -802,7 +834,9 @@ def dry_plan(client, store: Store, planned: Plan) -> dict:
         commands.append(shlex.join(client.command(action, params)))
     return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
             "calls": planned.chunks, "skipped_rows": planned.bad_total,
-            "already_sent": planned.already_sent,
+            "already_sent": planned.already_sent, "over_limit": len(planned.over_limit),
+            "suppressed": planned.suppressed,
+            "over_limit_numbers": [breach.as_dict() for breach in planned.over_limit],
             "first_command": commands[0], "last_command": commands[-1]}
 
 

@@ -105,7 +105,19 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
     if is_send and references.may_have_been_processed(code):
         raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
                              " is unknown.", status_hint(recipient), code=code)
-    raise ApiFailure(text, explain_code(code), code=code, response=data)
+    raise ApiFailure(text, _with_window(code, message), code=code, response=data)
+
+
+def _with_window(code: str, message: str) -> str:
+    """The next step; for a per-number limit, first the window the gateway named."""
+    hint = explain_code(code)
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        from sms_skill import limits
+
+        said = limits.translate(message)
+        if said:
+            return f"{said} {hint}"
+    return hint
 
 
 def _shown(stdout: str) -> str:
@@ -148,7 +160,8 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
             raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
                                  "processed it: the outcome is unknown.",
                                  status_hint(recipient), code=code)
-        raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
+        raise ApiFailure(f"{label} failed: {code}: {detail}", _with_window(code, detail),
+                         code=code)
     # Checked before the network errors: a missing plugin whose catalog is unreachable
     # also mentions `no such host`.
     if _PLUGIN_MISSING.search(text):

@@ -86,8 +86,9 @@ def check_variables(content: str, params: Iterable[dict],
 
 
 def verify_send(client: Client, sign_names: list[str], template_code: str,
-                params: list[dict], warn: Callable[[str], None] | None = None) -> None:
-    """Raise VerifyRefused (exit 4) unless the send may go ahead. Dry-run calls nothing."""
+                params: list[dict], warn: Callable[[str], None] | None = None) -> object:
+    """Raise VerifyRefused (exit 4) unless the send may go ahead; returns the template's
+    TemplateType (None in a dry run), which the per-number limits depend on."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
     for name in sign_names:
         sign = client.call("GetSmsSign", {"SignName": name})
@@ -100,7 +101,8 @@ def verify_send(client: Client, sign_names: list[str], template_code: str,
             warn(f"signature {name!r} carrier registration: {listed} (information only)")
     template = client.call("GetSmsTemplate", {"TemplateCode": template_code})
     if client.dry_run:
-        return
+        return None
     _require_approved("template", template_code, template.get("TemplateStatus"),
                       "list-templates")
     check_variables(template.get("TemplateContent", ""), params, warn)
+    return template.get("TemplateType")
