@@ -92,3 +92,14 @@ def test_manage_the_list(world, tmp_path):
     bad = world.run("suppression", "add", "not-a-number")
     assert bad.code == 2 and "NUMBER" in bad.stderr
     assert world.calls() == []  # all local: no aliyun call
+
+
+def test_reconcile_suppresses_from_the_receipts_it_reads(world):
+    world.mock(scenarios.read_timeout())  # the send's outcome is unknown
+    assert world.run("send", "-p", PHONE, *SEND).code == 5
+    world.mock(failed_receipt("MB:1077"))
+    settled = world.run("reconcile", "--min-age", "0")
+    assert "suppression: 1 number(s) cannot receive (MB:1077)" in settled.stderr
+    unmock(world)
+    listed = world.run("suppression", "list", "--format", "json").json()
+    assert [(e["Number"], e["Reason"]) for e in listed] == [("138****8000", "receipt MB:1077")]
