@@ -32,9 +32,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sms_skill import database, ledger, paths, prog, tunables
+from sms_skill import (
+    database,
+    ledger,
+    paths,
+    prog,
+    recipient_filters,
+    suppression,
+    tunables,
+)
 from sms_skill.errors import (
     ApiFailure,
+    ConfirmationRequired,
     DuplicateSend,
     EnvironmentProblem,
     InputError,
@@ -76,9 +85,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 """ + ledger.SCHEMA
 #: Columns added after the first release: older databases get them on open.
 ADDED_COLUMNS = {
-    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0"],
+    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0",
+                  "over_limit INTEGER NOT NULL DEFAULT 0",
+                  "suppressed INTEGER NOT NULL DEFAULT 0"],
     "campaign_rows": ["key TEXT", "message TEXT"],
     "chunks": ["owner_pid INTEGER", "owner_started TEXT"],
+    **ledger.ADDED_COLUMNS,
 }
 AFTER_COLUMNS = """
 CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
@@ -103,6 +115,10 @@ class Plan:
     bad_total: int = 0
     #: Left out by --skip-sent: they got, or may have got, this message already.
     already_sent: int = 0
+    #: Left out because one more send would exceed a per-number limit (unless --force).
+    over_limit: list = field(default_factory=list)
+    #: Left out as on the suppression list.
+    suppressed: int = 0
 
 
 class Store:
@@ -115,8 +131,12 @@ class Store:
         self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
+        #: Where the per-number limits and the suppression list are read: ``known.`` when
+        #: planning in a scratch database.
+        self.known_schema = ""
         if known is not None and known.exists():
             self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
+            self.known_schema = "known."
             if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
                                 ).fetchone():
                 self.ledger_table = "known.ledger"
@@ -358,6 +378,12 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             if conflicts:
                 result.already_sent = _leave_out(db, campaign_id, conflicts.recipients, size)
                 result.recipients -= result.already_sent
+        left = recipient_filters.leave_out(
+            db, campaign_id, template_code=template_code, sign_name=sign_name,
+            total=result.recipients, force=force, schema=store.known_schema,
+            drop=lambda keys: _leave_out(db, campaign_id, keys, size))
+        result.over_limit, result.suppressed = left.over_limit, left.suppressed
+        result.recipients -= left.count
         result.chunks = -(-result.recipients // size)
         db.execute("INSERT INTO campaigns (id, created, kind, source, fingerprint, sign_name, "
                    "template_code, template_param, out_id, recipients, skipped, already_sent,"
@@ -365,6 +391,8 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                    (campaign_id, time.time(), kind, source, fingerprint, sign_name,
                     template_code, template_param, out_id, result.recipients,
                     result.bad_total, result.already_sent, int(force)))
+        db.execute("UPDATE campaigns SET over_limit=?, suppressed=? WHERE id=?",
+                   (len(result.over_limit), result.suppressed, campaign_id))
         me = owner or current_owner()
         db.executemany(
             "INSERT INTO chunks (campaign_id, seq, size, out_id, owner_pid, owner_started) "
@@ -503,6 +531,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
     queue_lock = threading.Lock()
     finished = iter(range(1, len(todo) + 1))  # next() is atomic under the GIL
     errors: list[BaseException] = []
+    confirmation: list[ConfirmationRequired] = []  # the CLI's safety policy asked
 
     def send_chunk(chunk: dict) -> None:
         seq = chunk["seq"]
@@ -535,8 +564,14 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                 state, code, message = "unknown", exc.code or None, str(exc)
                 if signalled:
                     message = interrupted_message(signalled[0])
+            except ConfirmationRequired as exc:  # nothing went out: planned again
+                store.retry_later(campaign_id, seq, exc.code)
+                confirmation.append(exc)
+                stop.set()
+                return
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
+                code = getattr(exc, "code", None)  # a safety policy's deny rule
                 stop.set()  # the next chunk would fail the same way
             try:
                 store.finish(campaign_id, seq, state, biz_id, code, message)
@@ -583,6 +618,8 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
         return {**summary(store, campaign_id), "interrupted": str(exc)}
     if errors:
         raise errors[0]
+    if confirmation:
+        return {**summary(store, campaign_id), "confirmation_required": str(confirmation[0])}
     return summary(store, campaign_id)
 
 
@@ -609,7 +646,8 @@ def summary(store: Store, campaign_id: str) -> dict:
     return {
         "campaign": campaign_id, "kind": campaign["kind"],
         "total_recipients": campaign["recipients"], "skipped_rows": campaign["skipped"],
-        "already_sent": campaign["already_sent"],
+        "already_sent": campaign["already_sent"], "over_limit": campaign["over_limit"],
+        "suppressed": campaign["suppressed"],
         **counts,
         "errors": [{"chunk": c["seq"], "state": c["state"], "code": c["code"],
                     "message": c["message"]} for c in problems[:5]],
@@ -640,6 +678,12 @@ def outcome_error(result: dict) -> SkillError | None:
             "not resent;",
             f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
             f"{campaign_id}` sends what never arrived.")
+    if result.get("confirmation_required"):
+        return ConfirmationRequired(
+            f"campaign {campaign_id}: the aliyun CLI's safety policy requires the user's "
+            f"confirmation; {chunks['planned']} chunk(s) not sent;",
+            f"ask the user whether campaign {campaign_id} may be sent, and only after they "
+            f"say yes run `{prog.name()} {resume} --resume {campaign_id} --yes`.")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "
@@ -706,6 +750,7 @@ def reconcile(client, store: Store, campaign_id: str,
             "CurrentPage": 1})
         if client.dry_run:
             continue
+        suppression.note_receipts(delivery.records(response), phone, client.report)
         found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
         age = time.time() - (chunk["started"] or 0)
         if not found and age < min_age:
@@ -779,10 +824,13 @@ def _verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | 
                               "ORDER BY line LIMIT 1", (campaign_id,))
         samples = [json.loads(first[0][0]) if first and first[0][0] else {}]
     try:
-        verify.verify_send(client, sorted(signs), template_code, samples)
+        template_type = verify.verify_send(client, sorted(signs), template_code, samples)
     except SkillError:
         _discard(store, campaign_id)
         raise
+    if not client.dry_run:  # for the per-number limits of later sends
+        with store.transaction() as db:
+            ledger.learn_kind(db, template_code, template_type)
 
 
 def _discard(store: Store, campaign_id: str) -> None:
@@ -821,7 +869,9 @@ def dry_plan(client, store: Store, planned: Plan) -> dict:
         commands.append(shlex.join(client.command(action, params)))
     return {"dry_run": True, "recipients": planned.recipients, "chunks": planned.chunks,
             "calls": planned.chunks, "skipped_rows": planned.bad_total,
-            "already_sent": planned.already_sent,
+            "already_sent": planned.already_sent, "over_limit": len(planned.over_limit),
+            "suppressed": planned.suppressed,
+            "over_limit_numbers": [breach.as_dict() for breach in planned.over_limit],
             "first_command": commands[0], "last_command": commands[-1]}
 
 

@@ -31,6 +31,8 @@ Exit codes:
   3 environment (aliyun CLI, plugin, credentials)
   4 --verify refused   5 outcome unknown: run query-status before any resend
   6 duplicate of a recent send (--force overrides)
+  7 the aliyun CLI's safety policy wants the user's approval: ask, then --yes
+  8 over a per-number limit: wait until the time given (--force overrides)
   130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP), AI mode already off
   141 stdout closed early (e.g. | head), AI mode already off
 """
@@ -44,6 +46,7 @@ class Settings:
     dry_run: bool = False
     format: str = "auto"
     query: str | None = None
+    yes: bool = False
 
 
 class StdoutClosed(Exception):
@@ -124,6 +127,9 @@ def common_options(func: Callable) -> Callable:
                      help="auto (default): a table on a terminal, JSON otherwise."),
         click.option("--query", metavar="JMESPATH", expose_value=False, callback=_store,
                      help="JMESPath expression applied to the JSON result."),
+        click.option("--yes", is_flag=True, expose_value=False, callback=_store,
+                     help="Pass the user's approval to the aliyun CLI's safety policy (exit 7)"
+                          "; only after the user said yes."),
     ] + [
         click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False,
                      callback=_store)
@@ -204,7 +210,8 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             commands: list[list[str]] = []
             hide = mask if mask and not options.get("no_mask") else None
             try:
-                with Client(target, dry_run=settings.dry_run, collect=commands) as client:
+                with Client(target, dry_run=settings.dry_run, collect=commands,
+                            confirmed=settings.yes) as client:
                     result = body(client, **options)
             except SkillError as exc:
                 if exc.result is not None:  # the last state seen, to decide on
@@ -322,6 +329,13 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
                    + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else "")
                    + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
                       if plan.already_sent else ""), err=True)
+        if plan.suppressed:
+            click.echo(f"suppression: skipped {plan.suppressed} number(s) on the suppression "
+                       "list (`suppression list`).", err=True)
+        if plan.over_limit:
+            from sms_skill.limits import describe_left_out
+
+            click.echo(describe_left_out(plan.over_limit), err=True)
         if plan.bad_total:
             from sms_skill.recipients import describe
 
@@ -691,12 +705,16 @@ def precheck():
 
 @cli.command()
 @click.argument("code")
-def explain(code):
+@click.option("--message", metavar="TEXT",
+              help="The gateway's Message, e.g. '触发分钟级流控Permits:1': for "
+                   "isv.BUSINESS_LIMIT_CONTROL, which window was hit and when to retry.")
+def explain(code, message):
     """Meaning and next step for an error code, from references/sms-error-codes.md.
 
     \b
     Examples:
       {prog} explain isv.BUSINESS_LIMIT_CONTROL
+      {prog} explain isv.BUSINESS_LIMIT_CONTROL --message '触发小时级流控Permits:5'
       {prog} explain MOBILE_NOT_ON_SERVICE
     """
     from sms_skill import output, references
@@ -711,6 +729,11 @@ def explain(code):
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
             "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}
+    if message is not None:
+        from sms_skill import limits
+
+        data["MessageMeans"] = (limits.translate(message) if entry.code == limits.THROTTLE_CODE
+                                else None) or "no known window in this message"
     _emit(output.render(data, settings.format, output.compile_query(settings.query)))
 
 
@@ -909,6 +932,84 @@ def history_prune(older_than):
     _checked(settings, {})
     _clean_up_dead_runs()
     _emit(output.render(retention.prune_older_than(age), settings.format, query))
+
+
+@cli.group(cls=Group)
+def suppression():
+    """Numbers that cannot receive: sends and campaigns skip them and say how many.
+
+    A delivery receipt (query-status, --wait, reconcile, campaign reconcile) that failed
+    with a permanent code (marked in references/sms-error-codes.md: empty or invalid
+    number, blocklisted, opted out) puts the number here. Numbers are masked unless
+    --no-mask; any spelling of a number is the same entry.
+
+    \b
+    Examples:
+      {prog} suppression list
+      {prog} suppression add 13800138000 --reason "asked to stop"
+      {prog} suppression remove 13800138000
+      {prog} suppression import bounced.txt
+    """
+
+
+def _suppression(body: Callable) -> Callable:
+    """A suppression command: local only, output rendered like any result."""
+
+    @functools.wraps(body)
+    def command(**options: object) -> None:
+        from sms_skill import output
+
+        settings = _settings(click.get_current_context())
+        query = output.compile_query(settings.query)
+        _checked(settings, options)
+        _clean_up_dead_runs()
+        _emit(output.render(body(**options), settings.format, query))
+
+    return command
+
+
+@suppression.command("list")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+@_suppression
+def suppression_list(no_mask):
+    """The numbers on the list, newest first, with why they are there."""
+    from sms_skill import suppression as listed
+
+    return listed.listing(unmask=no_mask)
+
+
+@suppression.command("add")
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--reason", default="added by hand", show_default=True,
+              help="Why (shown by `suppression list`).")
+@_suppression
+def suppression_add(numbers, reason):
+    """Put numbers on the list: later sends skip them."""
+    from sms_skill import suppression as listed
+
+    return listed.add_numbers(numbers, reason)
+
+
+@suppression.command("remove")
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@_suppression
+def suppression_remove(numbers):
+    """Take numbers off the list (e.g. a number that works again)."""
+    from sms_skill import suppression as listed
+
+    return listed.remove_numbers(numbers)
+
+
+@suppression.command("import")
+@click.argument("source", metavar="FILE")
+@click.option("--reason", default="imported", show_default=True,
+              help="Why (shown by `suppression list`).")
+@_suppression
+def suppression_import(source, reason):
+    """Add every number of FILE: one per line or a CSV with a phone column; - for stdin."""
+    from sms_skill import suppression as listed
+
+    return listed.import_file(source, reason)
 
 
 #: Set by run() when the command line asks for ``--format json``: errors go out as JSON.

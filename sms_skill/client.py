@@ -35,9 +35,12 @@ class Client:
         echo: Callable[[str], None] | None = None,
         report: Callable[[str], None] = _stderr,
         collect: list[list[str]] | None = None,
+        confirmed: bool = False,
     ) -> None:
         self.target = target or builder.Target(builder.default_region())
         self.dry_run = dry_run
+        #: The caller passed the user's approval (--yes) for the CLI's safety policy.
+        self.confirmed = confirmed
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
         #: In dry-run mode, the commands are appended here instead of echoed, when given.
@@ -208,7 +211,7 @@ class Client:
         return [value for _, value in outcomes]  # type: ignore[misc]
 
     def command(self, action: str, params: Mapping[str, object]) -> list[str]:
-        return builder.product_command(action, params, self.target)
+        return builder.product_command(action, params, self.target, confirmed=self.confirmed)
 
     def call(self, action: str, params: Mapping[str, object], *, recipient: str = "") -> dict:
         """One product call; returns the parsed response, or ``{}`` in dry-run mode.

@@ -8,6 +8,8 @@ ENVIRONMENT = 3
 VERIFY_REFUSED = 4
 OUTCOME_UNKNOWN = 5
 DUPLICATE = 6
+CONFIRMATION_REQUIRED = 7
+OVER_LIMIT = 8
 
 
 class SkillError(Exception):
@@ -59,6 +61,20 @@ class StorageProblem(EnvironmentProblem):
     damaged or locked). Raised before anything is sent."""
 
 
+class PolicyDenied(EnvironmentProblem):
+    """A deny rule of the aliyun CLI's safety policy blocked the command: nothing was sent."""
+
+    code = "SafetyPolicy.Denied"
+
+
+class ConfirmationRequired(EnvironmentProblem):
+    """A confirm rule of the aliyun CLI's safety policy wants the user's approval first:
+    nothing was sent. Re-running with ``--yes`` passes the approval through."""
+
+    exit_code = CONFIRMATION_REQUIRED
+    code = "SafetyPolicy.ConfirmationRequired"
+
+
 class VerifyRefused(SkillError):
     """``--verify`` found the signature or template not approved, or variables missing."""
 
@@ -80,6 +96,13 @@ class DuplicateSend(SkillError):
     """The same send was made recently; ``--force`` overrides."""
 
     exit_code = DUPLICATE
+
+
+class OverLimit(SkillError):
+    """A send would exceed a documented per-number limit: nothing was sent; wait until the
+    time given, or ``--force``."""
+
+    exit_code = OVER_LIMIT
 
 
 class RunInterrupted(SkillError):

@@ -26,7 +26,8 @@ def service_today() -> str:
 def journaled_send(client: Client, action: str, build: Callable[[list[int]], dict], *,
                    recipients: list[str], sign_names: list[str], template_code: str,
                    params: object, messages: list[tuple], out_id: str | None,
-                   force: bool = False, skip_sent: bool = False) -> dict:
+                   force: bool = False, skip_sent: bool = False,
+                   template_type: object = None) -> dict:
     """Make a send through the journal and the per-recipient ledger: refused (exit 6) when
     a recipient got, or may have got, the same message recently, unless ``force``;
     ``skip_sent`` sends to the others only. ``messages[i]`` is what makes recipient i's
@@ -46,13 +47,18 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
             action=action, recipients=recipients, sign_names=sign_names,
             template_code=template_code, params=params,
             messages=[message_key(*parts) for parts in messages], out_id=out_id,
-            force=force, skip_sent=skip_sent)
+            force=force, skip_sent=skip_sent, signs=[parts[0] for parts in messages],
+            template_type=template_type)
     except BaseException:
         journal.close()
         raise
-    if len(keep) < len(recipients):
-        client.report(f"--skip-sent: skipped {len(recipients) - len(keep)} recipient(s) who "
-                      f"got this message, or may have; sending to the other {len(keep)}.")
+    if journal.suppressed:
+        client.report(f"suppression: skipped {journal.suppressed} number(s) on the "
+                      "suppression list (`suppression list`).")
+    if len(keep) + journal.suppressed < len(recipients):
+        client.report(f"--skip-sent: skipped {len(recipients) - len(keep) - journal.suppressed}"
+                      " recipient(s) who got this message, or may have; sending to the other "
+                      f"{len(keep)}.")
     outcome, biz_id, code = "unknown", None, None
     calls_before = client.product_calls
     try:
@@ -108,17 +114,19 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
     v.non_empty(template_code, "--template-code")
     params = v.template_param(template_param)
     v.out_id(out_id)
+    template_type = None
     if verify:
         from sms_skill import verify as verifying
 
-        verifying.verify_send(client, [sign_name], template_code, [params or {}])
+        template_type = verifying.verify_send(client, [sign_name], template_code,
+                                              [params or {}])
     out_id = out_id or new_out_id()
     return journaled_send(client, "SendSms", lambda keep: {
         "PhoneNumbers": ",".join(numbers[i] for i in keep), "SignName": sign_name,
         "TemplateCode": template_code, "TemplateParam": template_param, "OutId": out_id,
     }, recipients=numbers, sign_names=[sign_name], template_code=template_code,
         params=params, messages=[(sign_name, template_code, params)] * len(numbers),
-        out_id=out_id, force=force, skip_sent=skip_sent)
+        out_id=out_id, force=force, skip_sent=skip_sent, template_type=template_type)
 
 
 def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
@@ -139,11 +147,12 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
             sms_up_extend_code_json, "--sms-up-extend-code-json")
     v.same_length(arrays)
     v.out_id(out_id)
+    template_type = None
     if verify:
         from sms_skill import verify as verifying
 
-        verifying.verify_send(client, sorted(set(signs)), template_code,
-                              params or [{}] * len(numbers))
+        template_type = verifying.verify_send(client, sorted(set(signs)), template_code,
+                                              params or [{}] * len(numbers))
     out_id = out_id or new_out_id()
     given = {"PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
              "TemplateParamJson": template_param_json,
@@ -169,7 +178,8 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                           params=[list(pair) for pair in zip(numbers, signs, per_row)],
                           messages=[(sign, template_code, row)
                                     for sign, row in zip(signs, per_row)],
-                          out_id=out_id, force=force, skip_sent=skip_sent)
+                          out_id=out_id, force=force, skip_sent=skip_sent,
+                          template_type=template_type)
 
 
 def reconcile_sends(client: Client, min_age: float = 120) -> dict:
@@ -179,7 +189,7 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
     import time
 
-    from sms_skill import delivery
+    from sms_skill import delivery, suppression
     from sms_skill.journal import Journal
     from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
 
@@ -199,6 +209,8 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                 "CurrentPage": 1})
             if client.dry_run:
                 continue
+            suppression.note_receipts(delivery.records(response), entry.recipients[0],
+                                      client.report)
             found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
             age = time.time() - entry.created
             if not found and age < min_age:
@@ -271,9 +283,27 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
         })
 
     if wait_timeout is None or client.dry_run:
-        return delivery.decode(fetch())
-    return delivery.wait(fetch, float(wait_timeout), tunables.seconds(tunables.POLL_INTERVAL),
-                         report=client.report)
+        result = delivery.decode(fetch())
+    else:
+        from sms_skill.errors import ApiFailure
+
+        try:
+            result = delivery.wait(fetch, float(wait_timeout),
+                                   tunables.seconds(tunables.POLL_INTERVAL), report=client.report)
+        except ApiFailure as exc:  # some failed: a permanent code still suppresses the number
+            _suppress(client, exc.response, number)
+            raise
+    _suppress(client, result, number)
+    return result
+
+
+def _suppress(client: Client, response: object, number: str) -> None:
+    """Receipts with a permanent failure code put their numbers on the suppression list."""
+    if client.dry_run or not isinstance(response, dict):
+        return
+    from sms_skill import delivery, suppression
+
+    suppression.note_receipts(delivery.records(response), number, client.report)
 
 
 def query_statistics(client: Client, start_date: str, end_date: str, is_globe: object = 1,

@@ -12,6 +12,9 @@ _HEADER = re.compile(r"^\|\s*Code\s*\|\s*Meaning\s*\|\s*Next step\s*\|\s*$")
 _ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|\s*$")
 #: Opens the Meaning of a code after which a send may have gone out anyway.
 MAY_HAVE_BEEN_PROCESSED = "**May have been processed.**"
+#: Opens the Meaning of a receipt code after which the number cannot receive: it goes on the
+#: suppression list.
+PERMANENT = "**Permanent.**"
 
 
 def references_dir() -> Path:
@@ -30,6 +33,8 @@ class ErrorCode(NamedTuple):
     section: str
     #: A send answered with this code may still have been accepted: its outcome is unknown.
     may_have_been_processed: bool = False
+    #: A receipt with this code means the number cannot receive: later sends skip it.
+    permanent: bool = False
 
 
 def parse_error_codes(text: str) -> dict[str, ErrorCode]:
@@ -49,7 +54,10 @@ def parse_error_codes(text: str) -> dict[str, ErrorCode]:
                 processed = meaning.startswith(MAY_HAVE_BEEN_PROCESSED)
                 if processed:
                     meaning = meaning[len(MAY_HAVE_BEEN_PROCESSED):].strip()
-                codes[code] = ErrorCode(code, meaning, action, section, processed)
+                permanent = meaning.startswith(PERMANENT)
+                if permanent:
+                    meaning = meaning[len(PERMANENT):].strip()
+                codes[code] = ErrorCode(code, meaning, action, section, processed, permanent)
         else:
             in_table = False
     return codes
@@ -72,7 +80,48 @@ def _folded_codes() -> dict[str, ErrorCode]:
     return {key.lower(): entry for key, entry in error_codes().items()}
 
 
+def is_permanent(code: str) -> bool:
+    """True for a receipt code marked in the table as one the number cannot recover from."""
+    entry = lookup(code) if code else None
+    return entry is not None and entry.permanent
+
+
 def may_have_been_processed(code: str) -> bool:
     """True for a code marked in the table as one after which a send may have gone out."""
     entry = lookup(code)
     return entry is not None and entry.may_have_been_processed
+
+
+LIMITS_FILE = "per-number-limits.md"
+_WINDOW_HEADER = re.compile(r"^\|\s*Message contains\s*\|\s*Window\s*\|\s*Meaning\s*\|"
+                            r"\s*Retry\s*\|\s*$")
+_WINDOW_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|([^|]*)\|\s*$")
+
+
+class LimitWindow(NamedTuple):
+    fragment: str  # what the gateway's Chinese message contains
+    window: str  # minute | hour | day
+    meaning: str
+    retry: str  # next minute | next hour | next day
+
+
+@functools.cache
+def limit_windows() -> tuple[LimitWindow, ...]:
+    """The windows of ``isv.BUSINESS_LIMIT_CONTROL`` from references/per-number-limits.md."""
+    found = []
+    in_table = False
+    for line in (references_dir() / LIMITS_FILE).read_text(encoding="utf-8").splitlines():
+        if _WINDOW_HEADER.match(line):
+            in_table = True
+        elif in_table and line.startswith("|"):
+            row = _WINDOW_ROW.match(line)
+            if row:
+                found.append(LimitWindow(*(part.strip() for part in row.groups())))
+        else:
+            in_table = False
+    return tuple(found)
+
+
+def limit_window(message: str) -> LimitWindow | None:
+    """The window a BUSINESS_LIMIT_CONTROL message names, or None."""
+    return next((w for w in limit_windows() if w.fragment in (message or "")), None)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 
 from sms_skill import prog, references
-from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
+from sms_skill.errors import (
+    ApiFailure,
+    ConfirmationRequired,
+    EnvironmentProblem,
+    OutcomeUnknown,
+    PolicyDenied,
+)
 from sms_skill.runner import Completed
 
 _READ_TIMEOUT = re.compile(
@@ -21,6 +27,11 @@ _PLUGIN_MISSING = re.compile(
 # The CLI or the plugin rejected its own command line: no request was made.
 _NOT_CALLED = re.compile(r"invalid flag --|is not a valid (?:command|api)|unsupported API version|"
                          r"invalid value \"[^\"]*\" for flag")
+# The aliyun CLI's safety policy (3.3.3+), checked before the plugin runs: nothing was sent.
+_POLICY_DENIED = re.compile(r"operation blocked by safety policy:\s*(.+?)\s*\(rule:\s*(.*?)\)\s*$",
+                            re.MULTILINE)
+_POLICY_CONFIRM = re.compile(r"Safety policy requires confirmation for:\s*(.+?)\s*$",
+                             re.MULTILINE)
 _ERROR_CODE = re.compile(r"^ErrorCode:\s*(\S+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^ERROR:\s*(.+)$", re.MULTILINE)
 CREDENTIALS_HINT = (
@@ -94,7 +105,19 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
     if is_send and references.may_have_been_processed(code):
         raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
                              " is unknown.", status_hint(recipient), code=code)
-    raise ApiFailure(text, explain_code(code), code=code, response=data)
+    raise ApiFailure(text, _with_window(code, message), code=code, response=data)
+
+
+def _with_window(code: str, message: str) -> str:
+    """The next step; for a per-number limit, first the window the gateway named."""
+    hint = explain_code(code)
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        from sms_skill import limits
+
+        said = limits.translate(message)
+        if said:
+            return f"{said} {hint}"
+    return hint
 
 
 def _shown(stdout: str) -> str:
@@ -105,8 +128,27 @@ def _shown(stdout: str) -> str:
     return f"output starts {text[:40]!r}"
 
 
+def _raise_policy_error(text: str, label: str) -> None:
+    """The safety policy's deny (exit 3) or confirm (exit 7) refusal, if that is what it is."""
+    denied = _POLICY_DENIED.search(text)
+    if denied:
+        raise PolicyDenied(f"{label}: the aliyun CLI's safety policy blocks `{denied.group(1)}` "
+                           f"(rule: {denied.group(2)}); nothing was sent.",
+                           "Do not work around it: ask the user (or their administrator) to "
+                           "change the rule in ~/.aliyun/safety-policy.json or "
+                           "ALIBABA_CLOUD_SAFETY_POLICY_RULES.")
+    confirm = _POLICY_CONFIRM.search(text)
+    if confirm:
+        raise ConfirmationRequired(
+            f"{label}: the aliyun CLI's safety policy requires the user's confirmation for "
+            f"`{confirm.group(1)}`; nothing was sent.",
+            f"Ask the user: \"Allow `{confirm.group(1)}` ({label}) to run now?\" and only "
+            "after they say yes, re-run the same command with --yes.")
+
+
 def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: str) -> None:
     text = done.error_text
+    _raise_policy_error(text, label)
     lines = _ERROR_LINE.findall(text)
     first = lines[0].strip() if lines else (text.splitlines() or ["no output"])[-1]
     code_match = _ERROR_CODE.search(text)
@@ -118,7 +160,8 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
             raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
                                  "processed it: the outcome is unknown.",
                                  status_hint(recipient), code=code)
-        raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
+        raise ApiFailure(f"{label} failed: {code}: {detail}", _with_window(code, detail),
+                         code=code)
     # Checked before the network errors: a missing plugin whose catalog is unreachable
     # also mentions `no such host`.
     if _PLUGIN_MISSING.search(text):

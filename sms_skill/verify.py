@@ -86,15 +86,16 @@ def check_variables(content: str, params: Iterable[dict],
 
 
 def verify_send(client: Client, sign_names: list[str], template_code: str,
-                params: list[dict], warn: Callable[[str], None] | None = None) -> None:
-    """Raise VerifyRefused (exit 4) unless the send may go ahead. Dry-run calls nothing."""
+                params: list[dict], warn: Callable[[str], None] | None = None) -> object:
+    """Raise VerifyRefused (exit 4) unless the send may go ahead; returns the template's
+    TemplateType (None in a dry run), which the per-number limits depend on."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
     # The lookups are independent: all at once, then judged in order.
     *signs, template = client.call_each(
         [("GetSmsSign", {"SignName": name}) for name in sign_names]
         + [("GetSmsTemplate", {"TemplateCode": template_code})])
     if client.dry_run:
-        return
+        return None
     for name, sign in zip(sign_names, signs):
         _require_approved("signature", name, sign.get("SignStatus"), "list-signs")
         carriers = carrier_registration(sign)
@@ -104,3 +105,4 @@ def verify_send(client: Client, sign_names: list[str], template_code: str,
     _require_approved("template", template_code, template.get("TemplateStatus"),
                       "list-templates")
     check_variables(template.get("TemplateContent", ""), params, warn)
+    return template.get("TemplateType")
