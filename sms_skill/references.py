@@ -12,6 +12,8 @@ _HEADER = re.compile(r"^\|\s*Code\s*\|\s*Meaning\s*\|\s*Next step\s*\|\s*$")
 _ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|\s*$")
 #: Opens the Meaning of a code after which a send may have gone out anyway.
 MAY_HAVE_BEEN_PROCESSED = "**May have been processed.**"
+#: Opens the Meaning of a code that proves a send was refused: nothing was sent.
+REFUSED = "**Refused: nothing was sent.**"
 
 
 def references_dir() -> Path:
@@ -30,6 +32,8 @@ class ErrorCode(NamedTuple):
     section: str
     #: A send answered with this code may still have been accepted: its outcome is unknown.
     may_have_been_processed: bool = False
+    #: A send answered with this code was refused: nothing was sent.
+    refused: bool = False
 
 
 def parse_error_codes(text: str) -> dict[str, ErrorCode]:
@@ -47,9 +51,10 @@ def parse_error_codes(text: str) -> dict[str, ErrorCode]:
             if row:
                 code, meaning, action = (part.strip() for part in row.groups())
                 processed = meaning.startswith(MAY_HAVE_BEEN_PROCESSED)
-                if processed:
-                    meaning = meaning[len(MAY_HAVE_BEEN_PROCESSED):].strip()
-                codes[code] = ErrorCode(code, meaning, action, section, processed)
+                refused = meaning.startswith(REFUSED)
+                for marker in (MAY_HAVE_BEEN_PROCESSED, REFUSED):
+                    meaning = meaning.removeprefix(marker).strip()
+                codes[code] = ErrorCode(code, meaning, action, section, processed, refused)
         else:
             in_table = False
     return codes
@@ -76,3 +81,10 @@ def may_have_been_processed(code: str) -> bool:
     """True for a code marked in the table as one after which a send may have gone out."""
     entry = lookup(code)
     return entry is not None and entry.may_have_been_processed
+
+
+def proves_refusal(code: str) -> bool:
+    """True only for a code the table marks as a refusal, spelled exactly as there: a send
+    answered with any other code may have gone out."""
+    entry = error_codes().get(code)
+    return entry is not None and entry.refused

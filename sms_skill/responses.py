@@ -49,9 +49,9 @@ def explain_code(code: str) -> str:
 def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
     """The parsed response of a successful call; raises the matching error otherwise.
 
-    For a send, only proof that nothing was sent is a failure (ApiFailure): a business code
-    that refuses the request, or a connection that never opened. Anything else that is not
-    ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
+    For a send, only proof that nothing was sent is a failure (ApiFailure): a code the
+    error-code table marks as a refusal, or a connection that never opened. Anything else
+    that is not ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
     """
     label = action
     if done.timed_out:
@@ -91,10 +91,18 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
     message = data.get("Message", "")
     request_id = data.get("RequestId", "")
     text = f"{label} failed: {code}: {message} (RequestId {request_id})."
-    if is_send and references.may_have_been_processed(code):
-        raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
-                             " is unknown.", status_hint(recipient), code=code)
+    if is_send and not references.proves_refusal(code):
+        raise OutcomeUnknown(text[:-1] + "; " + _why_unknown(code), status_hint(recipient),
+                             code=code)
     raise ApiFailure(text, explain_code(code), code=code, response=data)
+
+
+def _why_unknown(code: str) -> str:
+    """Why a send answered with ``code`` (not a proven refusal) may have gone out."""
+    if references.may_have_been_processed(code):
+        return "the service may have processed it: the outcome is unknown."
+    return (f"{code} is not marked as a refusal in references/sms-error-codes.md, so it does"
+            " not prove that nothing was sent: the outcome is unknown.")
 
 
 def _shown(stdout: str) -> str:
@@ -114,9 +122,8 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         code = code_match.group(1)
         message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
         detail = message.group(1).strip() if message else first
-        if is_send and references.may_have_been_processed(code):
-            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
-                                 "processed it: the outcome is unknown.",
+        if is_send and not references.proves_refusal(code):
+            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; {_why_unknown(code)}",
                                  status_hint(recipient), code=code)
         raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
     # Checked before the network errors: a missing plugin whose catalog is unreachable

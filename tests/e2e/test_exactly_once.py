@@ -357,6 +357,10 @@ HOSTILE = {
     "isp.GATEWAY_ERROR": {"stdout": SYSTEM_ERROR.replace("isp.SYSTEM_ERROR",
                                                          "isp.GATEWAY_ERROR")},
     "deeply nested JSON": {"stdout": "[" * 200_000 + "]" * 200_000 + "\n"},
+    "a code the tool does not know": {"stdout": SYSTEM_ERROR.replace(
+        "isp.SYSTEM_ERROR", "isv.SOMETHING_NEW_2027")},
+    "OK in lower case": {"stdout": scenarios.json_response(
+        {"Code": "ok", "BizId": "1^0", "Message": "OK", "RequestId": "R"})},
 }
 
 
@@ -435,3 +439,26 @@ def test_a_dry_run_of_a_campaign_sees_what_was_already_sent(world, service, tmp_
     assert plan.code == 0, plan.stderr
     assert (plan.json()["recipients"], plan.json()["already_sent"]) == (1, 1)
     assert len(service.requests()) == 1  # the dry runs sent nothing
+
+
+def test_a_chunk_answered_with_an_unknown_code_is_unknown_and_never_sent_again(
+        world, service, tmp_path):
+    numbers = [str(13600000000 + i) for i in range(2000)]
+    path = phone_file(tmp_path, numbers)
+    send = ["send", "--phone-file", str(path), "-s", SIGN, "-t", TEMPLATE, "-tp", PARAM,
+            "--parallel", "1"]
+    # the first chunk is answered with a code no table knows (a mocked answer: the
+    # stand-in does not record it, so none of its numbers may reach the service later)
+    world.mock(scenarios.mock_record("dysmsapi send-sms *", stdout=SYSTEM_ERROR.replace(
+        "isp.SYSTEM_ERROR", "isv.SOMETHING_NEW_2027")))
+    first = world.run(*send)
+    assert first.code == 5, first.stderr
+    assert first.json()["chunks"] == {**first.json()["chunks"], "unknown": 1, "sent": 1,
+                                      "failed": 0}
+    del world.env["ALIBABA_CLOUD_CLI_MOCK"]
+    path.write_text("\n".join([*numbers, "13700000001"]) + "\n")
+    rest = world.run(*send, "--skip-sent")
+    assert rest.code == 0, rest.stderr
+    assert rest.json()["already_sent"] == 2000 and rest.json()["total_recipients"] == 1
+    assert service.sends_per_number()[handset(numbers[0])] == 0  # the mocked chunk
+    assert max(service.sends_per_number().values()) == 1

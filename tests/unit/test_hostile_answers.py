@@ -34,6 +34,18 @@ HOSTILE = {
         "Message: The request has failed due to a temporary failure of the server.\n")},
     "deeply nested JSON": {"stdout": "[" * 100_000 + "]" * 100_000 + "\n"},
     "deeply nested JSON object": {"stdout": '{"Code":' + "[" * 50_000 + "\n"},
+    "a code the table does not know": {"stdout": answer(
+        {"Code": "isv.SOMETHING_NEW_2027", "Message": "m", "RequestId": "R"})},
+    "OK in lower case": {"stdout": answer({**SEND_OK, "Code": "ok"})},
+    "a refusal code in another case": {"stdout": answer(
+        {"Code": "isv.business_limit_control", "Message": "m", "RequestId": "R"})},
+    "a receipt code as Code": {"stdout": answer({"Code": "UNDELIV", "Message": "m"})},
+    "unknown ErrorCode on stderr": {"returncode": 1, "stderr": (
+        "ERROR: SDK.ServerError\nErrorCode: Brand.NewGatewayError\nRequestId: R\n"
+        "Message: something new\n")},
+    "SignatureNonceUsed": {"returncode": 1, "stderr": (
+        "ERROR: SDK.ServerError\nErrorCode: SignatureNonceUsed\nRequestId: R\n"
+        "Message: Specified signature nonce was used already.\n")},
     "killed by SIGKILL": {"returncode": -9},
     "unknown exit status": {"returncode": 255, "stderr": "panic: runtime error\n"},
 }
