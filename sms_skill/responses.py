@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sms_skill import prog, references
+from sms_skill import prog, redaction, references
 from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
-from sms_skill.runner import Completed
+from sms_skill.runner import Completed, strip_ansi
 
 _READ_TIMEOUT = re.compile(
     r"context deadline exceeded|Client\.Timeout exceeded|Read timeout|"
@@ -70,6 +70,10 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
         if is_send:
             raise OutcomeUnknown(message + " the outcome is unknown.", status_hint(recipient))
         raise ApiFailure(message, "retry.")
+    if is_send and done.returncode != 0 and done.data is not None:
+        raise OutcomeUnknown(f"{label}: aliyun printed an answer but exited {done.returncode}"
+                             f" ({_first_line(done.stderr)}); the two contradict each other,"
+                             " so the outcome is unknown.", status_hint(recipient))
     if done.returncode != 0 or "ERROR:" in done.error_text and done.data is None:
         _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
     data = done.data
@@ -103,6 +107,11 @@ def _why_unknown(code: str) -> str:
         return "the service may have processed it: the outcome is unknown."
     return (f"{code} is not marked as a refusal in references/sms-error-codes.md, so it does"
             " not prove that nothing was sent: the outcome is unknown.")
+
+
+def _first_line(stderr: str) -> str:
+    lines = redaction.redact_request(strip_ansi(stderr)).strip().splitlines()
+    return f"stderr: {lines[0][:120]}" if lines else "nothing on stderr"
 
 
 def _shown(stdout: str) -> str:

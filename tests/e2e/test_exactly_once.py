@@ -361,6 +361,16 @@ HOSTILE = {
         "isp.SYSTEM_ERROR", "isv.SOMETHING_NEW_2027")},
     "OK in lower case": {"stdout": scenarios.json_response(
         {"Code": "ok", "BizId": "1^0", "Message": "OK", "RequestId": "R"})},
+    "OK body, an error on stderr, exit 1": {
+        "stdout": scenarios.json_response({"Code": "OK", "BizId": "1^0", "Message": "OK",
+                                           "RequestId": "R"}),
+        "stderr": scenarios.error_text("dial tcp: lookup dysmsapi.aliyuncs.com: no such host"),
+        "exit_code": 1},
+    "two JSON documents": {"stdout": SYSTEM_ERROR.replace(
+        "isp.SYSTEM_ERROR", "isv.BUSINESS_LIMIT_CONTROL") + scenarios.json_response(
+        {"Code": "OK", "BizId": "1^0", "Message": "OK", "RequestId": "R"})},
+    "Code given twice": {
+        "stdout": '{"Code": "isv.BUSINESS_LIMIT_CONTROL", "BizId": "1^0", "Code": "OK"}\n'},
 }
 
 

@@ -46,6 +46,19 @@ HOSTILE = {
     "SignatureNonceUsed": {"returncode": 1, "stderr": (
         "ERROR: SDK.ServerError\nErrorCode: SignatureNonceUsed\nRequestId: R\n"
         "Message: Specified signature nonce was used already.\n")},
+    "OK body, error on stderr, exit 1": {"stdout": answer(SEND_OK), "returncode": 1,
+                                          "stderr": "ERROR: dial tcp: connection refused\n"},
+    "OK body, ErrorCode of a refusal, exit 1": {"stdout": answer(SEND_OK), "returncode": 1,
+                                                "stderr": "ERROR: SDK.ServerError\n"
+                                                "ErrorCode: Forbidden.RAM\nMessage: no\n"},
+    "two JSON documents": {"stdout": answer({"Code": "isv.BUSINESS_LIMIT_CONTROL",
+                                             "Message": "m"}) + answer(SEND_OK)},
+    "a JSON document, then text": {"stdout": answer(
+        {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "m"}) + "BizId: 1^0\n"},
+    "Code given twice": {"stdout": '{"Code": "OK", "BizId": "1^0", '
+                                   '"Code": "isv.BUSINESS_LIMIT_CONTROL"}\n'},
+    "Code given twice, refusal last": {"stdout": '{"Code": "isv.BUSINESS_LIMIT_CONTROL",'
+                                                 ' "Message": "m", "Code": "OK"}\n'},
     "killed by SIGKILL": {"returncode": -9},
     "unknown exit status": {"returncode": 255, "stderr": "panic: runtime error\n"},
 }
