@@ -651,9 +651,10 @@ def reconcile(client, store: Store, campaign_id: str,
               min_age: float = RECONCILE_MIN_AGE) -> dict:
     """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
     chunk's own OutId (unique to this campaign and chunk) for its first recipient means it
-    was accepted (sent); none, for a chunk started at least ``min_age`` seconds ago, means
-    it never arrived, and the chunk goes back to planned for ``--resume``. Younger chunks
-    without a receipt, and chunks a live run is sending right now, stay as they are."""
+    was accepted (sent); none in a well-formed answer, for a chunk started at least
+    ``min_age`` seconds ago, means it never arrived, and the chunk goes back to planned for
+    ``--resume``. Younger chunks without a receipt, chunks whose receipts could not be read,
+    and chunks a live run is sending right now, stay as they are."""
     from sms_skill import delivery
     from sms_skill.operations import SERVICE_TZ
 
@@ -666,12 +667,17 @@ def reconcile(client, store: Store, campaign_id: str,
             continue
         phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
         day = datetime.fromtimestamp(chunk["started"] or time.time(), SERVICE_TZ)
-        response = client.call("QuerySendDetails", {
-            "PhoneNumber": phone, "SendDate": day.strftime("%Y%m%d"), "PageSize": 50,
-            "CurrentPage": 1})
-        if client.dry_run:
+        try:
+            receipts = delivery.day_receipts(client, phone, day.strftime("%Y%m%d"))
+        except (delivery.Undecided, ApiFailure) as exc:
+            settled.append({"chunk": chunk["seq"], "was": chunk["state"],
+                            "now": chunk["state"], "note": (
+                                f"could not tell: {getattr(exc, 'message', exc)}; run "
+                                "`campaign reconcile` again later")})
             continue
-        found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        if receipts is None:  # dry run
+            continue
+        found = [r for r in receipts if r.get("OutId") == chunk["out_id"]]
         age = time.time() - (chunk["started"] or 0)
         if not found and age < min_age:
             settled.append({"chunk": chunk["seq"], "was": chunk["state"],

@@ -175,11 +175,14 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
 def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     """Settle single and batch sends of the last 24 hours whose outcome is unknown, from
     delivery receipts: a receipt carrying the send's OutId for its first recipient means it
-    was accepted (``ok``); none, for a send at least ``min_age`` seconds old, means it never
-    arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
+    was accepted (``ok``); none in a well-formed answer, for a send at least ``min_age``
+    seconds old, means it never arrived (``failed``: the same send may be made again).
+    Younger sends, and sends whose receipts could not be read, stay unknown, with a note
+    saying why."""
     import time
 
     from sms_skill import delivery
+    from sms_skill.errors import ApiFailure
     from sms_skill.journal import Journal
     from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
 
@@ -193,13 +196,18 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                 settled.append({**was, "now": "unknown", "note": "no OutId to match: check "
                                 f"with `query-status -p {entry.recipients[0]}`"})
                 continue
-            day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
-            response = client.call("QuerySendDetails", {
-                "PhoneNumber": entry.recipients[0], "SendDate": day, "PageSize": 50,
-                "CurrentPage": 1})
-            if client.dry_run:
+            day = datetime.fromtimestamp(entry.created, SERVICE_TZ)
+            try:
+                receipts = delivery.day_receipts(client, entry.recipients[0],
+                                                 day.strftime("%Y%m%d"))
+            except (delivery.Undecided, ApiFailure) as exc:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"could not tell: {getattr(exc, 'message', exc)}; run `reconcile` again "
+                    f"later or check with `query-status -p {entry.recipients[0]}`")})
                 continue
-            found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
+            if receipts is None:  # dry run
+                continue
+            found = any(r.get("OutId") == entry.out_id for r in receipts)
             age = time.time() - entry.created
             if not found and age < min_age:
                 settled.append({**was, "now": "unknown",

@@ -472,3 +472,45 @@ def test_a_chunk_answered_with_an_unknown_code_is_unknown_and_never_sent_again(
     assert rest.json()["already_sent"] == 2000 and rest.json()["total_recipients"] == 1
     assert service.sends_per_number()[handset(numbers[0])] == 0  # the mocked chunk
     assert max(service.sends_per_number().values()) == 1
+
+
+PROVES_NOTHING = {
+    "empty object": "{}\n",
+    "OK without SmsSendDetailDTOs": scenarios.json_response(
+        {"Code": "OK", "Message": "OK", "RequestId": "R"}),
+    "TotalCount 5, SmsSendDetailDTOs null": scenarios.json_response(
+        {"Code": "OK", "Message": "OK", "RequestId": "R", "TotalCount": "5",
+         "SmsSendDetailDTOs": None}),
+}
+
+
+@pytest.mark.parametrize("body", PROVES_NOTHING.values(), ids=PROVES_NOTHING.keys())
+def test_receipts_that_prove_nothing_settle_nothing_and_nothing_goes_out_twice(
+        world, service, tmp_path, body):
+    late = {"FAKE_ALIYUN_SERVICE_DELAY_MS": "30000", "SMS_SKILL_CALL_TIMEOUT": "1"}
+    send = ["send", "-s", SIGN, "-t", TEMPLATE, "-tp", PARAM]
+    # both reach the service, but their answers come too late: in doubt
+    assert world.run(*send, "-p", "13800138000", **late).code == 5
+    numbers = [str(13700000000 + i) for i in range(300)]
+    campaign = world.run(*send, "--phone-file", str(phone_file(tmp_path, numbers)), **late)
+    assert campaign.code == 5, campaign.stderr
+    campaign_id = campaign.json()["campaign"]
+
+    world.mock(scenarios.mock_record("dysmsapi query-send-details *", stdout=body, times=0))
+    single = world.run("reconcile", "--min-age", "0")
+    assert single.code == 5, single.stderr
+    [item] = single.json()["settled"]
+    assert item["now"] == "unknown" and "could not tell" in item["note"]
+    chunks = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
+    assert chunks.code == 5, chunks.stderr
+    assert chunks.json()["settled"][0]["now"] == "unknown"
+    assert "could not tell" in chunks.json()["settled"][0]["note"]
+    assert world.run(*send, "-p", "13800138000").code == 6
+    assert world.run("send", "--resume", campaign_id).code in (0, 5)
+    exactly_once(service, ["13800138000", *numbers], "receipts that prove nothing")
+
+    del world.env["ALIBABA_CLOUD_CLI_MOCK"]  # the real receipts settle both
+    assert world.run("reconcile", "--min-age", "0").json()["settled"][0]["now"] == "ok"
+    settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
+    assert settled.json()["settled"][0]["now"] == "sent"
+    exactly_once(service, ["13800138000", *numbers], "after the real receipts")
