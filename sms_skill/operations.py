@@ -177,8 +177,8 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     delivery receipts: a receipt carrying the send's OutId for its first recipient means it
     was accepted (``ok``); none in a well-formed answer, for a send at least ``min_age``
     seconds old, means it never arrived (``failed``: the same send may be made again).
-    Younger sends, and sends whose receipts could not be read, stay unknown, with a note
-    saying why."""
+    Younger sends, sends whose OutId other sends to that number that day share, and sends
+    whose receipts could not be read stay unknown, with a note saying why."""
     import time
 
     from sms_skill import delivery
@@ -197,6 +197,14 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                                 f"with `query-status -p {entry.recipients[0]}`"})
                 continue
             day = datetime.fromtimestamp(entry.created, SERVICE_TZ)
+            sharing = journal.sharing_out_id(entry.out_id, entry.recipients[0],
+                                             _day_start(day), _day_start(day) + 86400)
+            if sharing > 1:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"OutId {entry.out_id!r} is shared by {sharing} sends to this number that"
+                    " day, so a receipt cannot tell which one arrived: check with "
+                    f"`query-status -p {entry.recipients[0]}`, or resend with --force")})
+                continue
             try:
                 receipts = delivery.day_receipts(client, entry.recipients[0],
                                                  day.strftime("%Y%m%d"))
@@ -219,6 +227,11 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     finally:
         journal.close()
     return {"settled": settled}
+
+
+def _day_start(moment: datetime) -> float:
+    """The epoch seconds at which the service's calendar day of ``moment`` began."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,

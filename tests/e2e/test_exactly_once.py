@@ -514,3 +514,23 @@ def test_receipts_that_prove_nothing_settle_nothing_and_nothing_goes_out_twice(
     settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
     assert settled.json()["settled"][0]["now"] == "sent"
     exactly_once(service, ["13800138000", *numbers], "after the real receipts")
+
+
+def test_reconcile_never_settles_a_send_on_the_receipt_of_another_with_the_same_out_id(
+        world, service):
+    send = ["send", "-p", "13800138000", "-s", SIGN, "-t", TEMPLATE, "-tp", PARAM,
+            "-o", "order-7"]
+    assert world.run(*send).code == 0
+    world.mock(scenarios.read_timeout())  # the second one never reaches the service
+    lost = world.run(*send, "--force")
+    assert lost.code == 5, lost.stderr
+    del world.env["ALIBABA_CLOUD_CLI_MOCK"]
+
+    result = world.run("reconcile", "--min-age", "0")
+    assert result.code == 5, result.stderr
+    [item] = result.json()["settled"]
+    assert item["now"] == "unknown"
+    assert "shared by 2 sends" in item["note"] and "query-status -p 13800138000" in \
+        item["note"] and "--force" in item["note"]
+    assert [e["Outcome"] for e in world.run("history").json()] == ["unknown", "ok"]
+    assert len(service.requests()) == 1
