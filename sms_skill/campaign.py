@@ -360,7 +360,7 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             conflicts = ledger.campaign_conflicts(db, campaign_id, result.recipients,
                                                   table=store.ledger_table)
             if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
-                raise conflicts.error(single=False)
+                raise conflicts.error(single=False, skip_sent=skip_sent)
             if conflicts:
                 result.already_sent = _leave_out(db, campaign_id, conflicts.recipients, size)
                 result.recipients -= result.already_sent
@@ -605,6 +605,12 @@ def outcome_error(result: dict) -> SkillError | None:
             "not resent;",
             f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
             f"{campaign_id}` sends what never arrived.")
+    if any(e.get("code") == "DUPLICATE" for e in result.get("errors", [])):
+        return ApiFailure(
+            f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, some because another"
+            f" send reached their numbers meanwhile (DUPLICATE), {chunks['planned']} not sent;",
+            "run the same command again with --skip-sent to send only to the numbers not "
+            f"reached (`--resume {campaign_id}` does not resend failed chunks).")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "

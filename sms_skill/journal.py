@@ -104,7 +104,7 @@ class Journal:
                 if conflicts and skip_sent and len(conflicts.recipients) < len(set(keys)):
                     keep = [i for i in keep if keys[i] not in conflicts.recipients]
                 elif conflicts:
-                    raise conflicts.error(single=True)
+                    raise conflicts.error(single=True, skip_sent=skip_sent)
             kept = [recipients[i] for i in keep]
             cursor = db.execute(
                 "INSERT INTO sends (created, fingerprint, action, recipients, sign_names,"

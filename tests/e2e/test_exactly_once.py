@@ -120,7 +120,7 @@ def finish_campaign(world, campaign_id: str, resume: str, rng: random.Random,
     runs = 0
     for _ in range(12):
         settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
-        assert settled.code in (0, 1), f"{context}: {settled.stderr}"
+        assert settled.code == 0, f"{context}: {settled.stderr}"
         if verdicts is not None:
             verdicts.update(s["now"] for s in settled.json()["settled"])
         if settled.json()["chunks"]["sent"] == sum(settled.json()["chunks"].values()):
@@ -320,6 +320,7 @@ def test_reconcile_never_settles_a_chunk_on_another_campaigns_receipts(
     assert second_id != first.json()["campaign"]
 
     settled = world.run("campaign", "reconcile", second_id, "--min-age", "0")
+    assert settled.code == 0, settled.stderr  # it settled all it could
     assert settled.json()["settled"] == [{"chunk": 0, "was": "unknown", "now": "planned"}]
     resumed = world.run("send", "--resume", second_id)
     assert resumed.code == 0, resumed.stderr

@@ -211,3 +211,15 @@ def test_reconcile_reads_every_page_of_receipts(session, invoke):
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["settled"][0]["now"] == "ok"
     assert invoke(*SEND_ARGS).code == 6
+
+
+def test_skip_sent_when_everyone_got_the_message_says_nothing_is_left(session, invoke):
+    session.register(_send_argv("13800138000,+85261234567"), stdout=answer(SEND_OK))
+    both = ["send", "-p", "13800138000,+85261234567", "-s", "AliyunDemo", "-t", "SMS_123456"]
+    assert invoke(*both).code == 0
+    again = invoke(*both, "--skip-sent")
+    assert again.code == 6, again.stderr
+    assert "2 of 2 recipient(s): 2 already got this message" in again.stderr
+    assert "nothing is left to send" in again.stderr
+    assert "add --skip-sent" not in again.stderr
+    assert product_calls(session) == 1
