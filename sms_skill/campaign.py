@@ -693,6 +693,10 @@ def reconcile(client, store: Store, campaign_id: str,
         state = "sent" if found else "planned"
         store.reconciled(campaign_id, chunk["seq"], state)
         settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
+    if any(s["now"] == "planned" for s in settled):
+        resume = "batch-send" if store.campaign(campaign_id)["kind"] == "batch" else "send"
+        client.report(f"next: `{prog.name()} {resume} --resume {campaign_id}` sends the "
+                      "chunk(s) that never arrived.")
     return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}
 
 
