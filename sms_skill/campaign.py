@@ -374,7 +374,7 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             conflicts = ledger.campaign_conflicts(db, campaign_id, result.recipients,
                                                   table=store.ledger_table)
             if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
-                raise conflicts.error(single=False)
+                raise conflicts.error(single=False, skip_sent=skip_sent)
             if conflicts:
                 result.already_sent = _leave_out(db, campaign_id, conflicts.recipients, size)
                 result.recipients -= result.already_sent
@@ -684,6 +684,12 @@ def outcome_error(result: dict) -> SkillError | None:
             f"confirmation; {chunks['planned']} chunk(s) not sent;",
             f"ask the user whether campaign {campaign_id} may be sent, and only after they "
             f"say yes run `{prog.name()} {resume} --resume {campaign_id} --yes`.")
+    if any(e.get("code") == "DUPLICATE" for e in result.get("errors", [])):
+        return ApiFailure(
+            f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, some because another"
+            f" send reached their numbers meanwhile (DUPLICATE), {chunks['planned']} not sent;",
+            "run the same command again with --skip-sent to send only to the numbers not "
+            f"reached (`--resume {campaign_id}` does not resend failed chunks).")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "
@@ -730,9 +736,10 @@ def reconcile(client, store: Store, campaign_id: str,
               min_age: float = RECONCILE_MIN_AGE) -> dict:
     """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
     chunk's own OutId (unique to this campaign and chunk) for its first recipient means it
-    was accepted (sent); none, for a chunk started at least ``min_age`` seconds ago, means
-    it never arrived, and the chunk goes back to planned for ``--resume``. Younger chunks
-    without a receipt, and chunks a live run is sending right now, stay as they are."""
+    was accepted (sent); none in a well-formed answer, for a chunk started at least
+    ``min_age`` seconds ago, means it never arrived, and the chunk goes back to planned for
+    ``--resume``. Younger chunks without a receipt, chunks whose receipts could not be read,
+    and chunks a live run is sending right now, stay as they are."""
     from sms_skill import delivery
     from sms_skill.operations import SERVICE_TZ
 
@@ -745,13 +752,18 @@ def reconcile(client, store: Store, campaign_id: str,
             continue
         phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
         day = datetime.fromtimestamp(chunk["started"] or time.time(), SERVICE_TZ)
-        response = client.call("QuerySendDetails", {
-            "PhoneNumber": phone, "SendDate": day.strftime("%Y%m%d"), "PageSize": 50,
-            "CurrentPage": 1})
-        if client.dry_run:
+        try:
+            receipts = delivery.day_receipts(client, phone, day.strftime("%Y%m%d"))
+        except (delivery.Undecided, ApiFailure) as exc:
+            settled.append({"chunk": chunk["seq"], "was": chunk["state"],
+                            "now": chunk["state"], "note": (
+                                f"could not tell: {getattr(exc, 'message', exc)}; run "
+                                "`campaign reconcile` again later")})
             continue
-        suppression.note_receipts(delivery.records(response), phone, client.report)
-        found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        if receipts is None:  # dry run
+            continue
+        suppression.note_receipts(receipts, phone, client.report)
+        found = [r for r in receipts if r.get("OutId") == chunk["out_id"]]
         age = time.time() - (chunk["started"] or 0)
         if not found and age < min_age:
             settled.append({"chunk": chunk["seq"], "was": chunk["state"],
@@ -761,6 +773,10 @@ def reconcile(client, store: Store, campaign_id: str,
         state = "sent" if found else "planned"
         store.reconciled(campaign_id, chunk["seq"], state)
         settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
+    if any(s["now"] == "planned" for s in settled):
+        resume = "batch-send" if store.campaign(campaign_id)["kind"] == "batch" else "send"
+        client.report(f"next: `{prog.name()} {resume} --resume {campaign_id}` sends the "
+                      "chunk(s) that never arrived.")
     return {"campaign": campaign_id, "settled": settled, **store.counts(campaign_id)}
 
 

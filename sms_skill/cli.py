@@ -804,18 +804,29 @@ def campaign_show(store, campaign_id):
     return campaigns.show(store, campaign_id)
 
 
+def _campaign_reconcile_outcome(result: object) -> SkillError | None:
+    """Exit 0 once reconcile settled every chunk it could (chunks back to planned or failed
+    are not its failure); exit 5 while some stay in doubt."""
+    from sms_skill.errors import OutcomeUnknown
+
+    error = _campaign_outcome(result)
+    return error if isinstance(error, OutcomeUnknown) else None
+
+
 @campaign.command("reconcile")
 @click.argument("campaign_id", metavar="ID")
 @click.option("--min-age", default=120, show_default=True,
               help="Seconds a chunk without a receipt must be old before it counts as "
                    "never sent.")
-@run_operation(outcome=_campaign_outcome)
+@run_operation(outcome=_campaign_reconcile_outcome)
 def campaign_reconcile(client, campaign_id, min_age):
     """Settle chunks whose outcome is unknown, from delivery receipts (QuerySendDetails).
 
     A receipt with the chunk's own OutId means it was sent; none, for a chunk older than
     --min-age seconds, means it never arrived, and `--resume ID` will send it. Younger
-    chunks without a receipt, and chunks a running run is sending, are left for later.
+    chunks without a receipt, chunks whose receipts could not be read, and chunks a running
+    run is sending, are left for later. Exit 0 once every chunk is settled, 5 while some
+    stay in doubt.
 
     \b
     Example:

@@ -16,6 +16,57 @@ def records(response: dict) -> list[dict]:
     return (response.get(ROWS[0]) or {}).get(ROWS[1]) or []
 
 
+#: Receipts for one number on one day that reconcile reads at most (in pages of 50).
+MAX_RECEIPTS = 1000
+_PAGE = 50
+
+
+class Undecided(Exception):
+    """A QuerySendDetails answer that proves nothing: it cannot show that a receipt is
+    missing."""
+
+
+def _checked_page(response: object, page: int) -> tuple[list[dict], int]:
+    """The records and TotalCount of a well-formed page; Undecided otherwise."""
+    if not isinstance(response, dict) or response.get("Code") != "OK":
+        code = response.get("Code") if isinstance(response, dict) else None
+        raise Undecided(f"the answer has Code {code!r}, not 'OK'")
+    holder = response.get(ROWS[0])
+    found = holder.get(ROWS[1]) if isinstance(holder, dict) else None
+    if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+        raise Undecided(f"the answer has no list {ROWS[0]}.{ROWS[1]}")
+    total = response.get("TotalCount")
+    if isinstance(total, str) and total.isdigit():
+        total = int(total)
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise Undecided(f"the answer's TotalCount is {response.get('TotalCount')!r}")
+    if len(found) != max(0, min(_PAGE, total - (page - 1) * _PAGE)):
+        raise Undecided(f"page {page} holds {len(found)} receipt(s) of TotalCount {total}")
+    return found, total
+
+
+def day_receipts(client, phone: str, day: str) -> list[dict] | None:
+    """Every receipt for ``phone`` on ``day`` (yyyyMMdd), page by page; None in a dry run.
+
+    Raises Undecided unless every page is well formed (Code OK, a list of receipts,
+    consistent with TotalCount), and ApiFailure when a query fails: only then may a missing
+    receipt count as "never arrived".
+    """
+    records: list[dict] = []
+    page, total = 1, 1
+    while len(records) < total:
+        response = client.call("QuerySendDetails", {
+            "PhoneNumber": phone, "SendDate": day, "PageSize": _PAGE, "CurrentPage": page})
+        if client.dry_run:
+            return None
+        found, total = _checked_page(response, page)
+        if total > MAX_RECEIPTS:
+            raise Undecided(f"{total} receipts that day, more than the {MAX_RECEIPTS} read")
+        records += found
+        page += 1
+    return records
+
+
 def decode(response: dict) -> dict:
     """Adds ``SendStatusText`` and ``ErrCodeMeaning`` to every record, in place."""
     for record in records(response):

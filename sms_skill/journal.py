@@ -114,7 +114,7 @@ class Journal:
                         {keys[i] for i in keep}):
                     keep = [i for i in keep if keys[i] not in conflicts.recipients]
                 elif conflicts:
-                    raise conflicts.error(single=True)
+                    raise conflicts.error(single=True, skip_sent=skip_sent)
             ledger.learn_kind(db, template_code, template_type)
             if not force:
                 self._check_limits(db, recipients, keys, keep, signs, template_code, now)
@@ -183,6 +183,16 @@ class Journal:
             db.execute("UPDATE sends SET outcome=?, code=? WHERE id=? AND outcome='unknown'",
                        (outcome, "reconciled", send_id))
             ledger.settle(db, f"send-{send_id}", 0, outcome)
+
+    def sharing_out_id(self, out_id: str, recipient: str, start: float, end: float) -> int:
+        """How many sends made between ``start`` and ``end`` to ``recipient`` (any spelling)
+        carry ``out_id``, leaving out those refused outright (nothing was sent)."""
+        key = recipient_key(recipient)
+        rows = self._db.execute(
+            "SELECT recipients FROM sends WHERE out_id=? AND created>=? AND created<? AND NOT"
+            " (outcome='failed' AND COALESCE(code, '')!='reconciled')", (out_id, start, end))
+        return sum(1 for (listed,) in rows
+                   if key in {recipient_key(r) for r in listed.split(",")})
 
     def prune(self, before: float) -> int:
         """Forget sends made before ``before`` (epoch seconds) that are not in progress;

@@ -94,8 +94,9 @@ class Conflicts:
         if label not in self.origins:
             self.origins.append(label)
 
-    def error(self, *, single: bool) -> DuplicateSend:
-        """The refusal: counts, where they came from, masked samples, and what to do."""
+    def error(self, *, single: bool, skip_sent: bool = False) -> DuplicateSend:
+        """The refusal: counts, where they came from, masked samples, and what to do
+        (``skip_sent``: it was given, and left no one to send to)."""
         got = self.states.get("ok", 0)
         maybe = len(self.recipients) - got
         parts = []
@@ -112,7 +113,12 @@ class Conflicts:
         check = (f"check with `{prog.name()} query-status -p {self.samples[0]}`"
                  if single else
                  f"check arrivals with `{prog.name()} campaign reconcile ID` or query-status")
-        if self.total == 1:
+        if skip_sent:
+            message = message.replace("; nothing was sent;",
+                                      "; with --skip-sent nothing is left to send;")
+            hint = (f"{check}; add --force (without --skip-sent) only to send to everyone "
+                    "again on purpose.")
+        elif self.total == 1:
             hint = f"{check}; add --force only if it did not arrive."
         else:
             hint = (f"{check}; add --skip-sent to send only to the others, or --force to "

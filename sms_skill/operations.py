@@ -185,11 +185,14 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
 def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     """Settle single and batch sends of the last 24 hours whose outcome is unknown, from
     delivery receipts: a receipt carrying the send's OutId for its first recipient means it
-    was accepted (``ok``); none, for a send at least ``min_age`` seconds old, means it never
-    arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
+    was accepted (``ok``); none in a well-formed answer, for a send at least ``min_age``
+    seconds old, means it never arrived (``failed``: the same send may be made again).
+    Younger sends, sends whose OutId other sends to that number that day share, and sends
+    whose receipts could not be read stay unknown, with a note saying why."""
     import time
 
     from sms_skill import delivery, suppression
+    from sms_skill.errors import ApiFailure
     from sms_skill.journal import Journal
     from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
 
@@ -203,15 +206,27 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                 settled.append({**was, "now": "unknown", "note": "no OutId to match: check "
                                 f"with `query-status -p {entry.recipients[0]}`"})
                 continue
-            day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
-            response = client.call("QuerySendDetails", {
-                "PhoneNumber": entry.recipients[0], "SendDate": day, "PageSize": 50,
-                "CurrentPage": 1})
-            if client.dry_run:
+            day = datetime.fromtimestamp(entry.created, SERVICE_TZ)
+            sharing = journal.sharing_out_id(entry.out_id, entry.recipients[0],
+                                             _day_start(day), _day_start(day) + 86400)
+            if sharing > 1:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"OutId {entry.out_id!r} is shared by {sharing} sends to this number that"
+                    " day, so a receipt cannot tell which one arrived: check with "
+                    f"`query-status -p {entry.recipients[0]}`, or resend with --force")})
                 continue
-            suppression.note_receipts(delivery.records(response), entry.recipients[0],
-                                      client.report)
-            found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
+            try:
+                receipts = delivery.day_receipts(client, entry.recipients[0],
+                                                 day.strftime("%Y%m%d"))
+            except (delivery.Undecided, ApiFailure) as exc:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"could not tell: {getattr(exc, 'message', exc)}; run `reconcile` again "
+                    f"later or check with `query-status -p {entry.recipients[0]}`")})
+                continue
+            if receipts is None:  # dry run
+                continue
+            suppression.note_receipts(receipts, entry.recipients[0], client.report)
+            found = any(r.get("OutId") == entry.out_id for r in receipts)
             age = time.time() - entry.created
             if not found and age < min_age:
                 settled.append({**was, "now": "unknown",
@@ -223,6 +238,11 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     finally:
         journal.close()
     return {"settled": settled}
+
+
+def _day_start(moment: datetime) -> float:
+    """The epoch seconds at which the service's calendar day of ``moment`` began."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,

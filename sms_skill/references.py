@@ -15,6 +15,8 @@ MAY_HAVE_BEEN_PROCESSED = "**May have been processed.**"
 #: Opens the Meaning of a receipt code after which the number cannot receive: it goes on the
 #: suppression list.
 PERMANENT = "**Permanent.**"
+#: Opens the Meaning of a code that proves a send was refused: nothing was sent.
+REFUSED = "**Refused: nothing was sent.**"
 
 
 def references_dir() -> Path:
@@ -35,6 +37,8 @@ class ErrorCode(NamedTuple):
     may_have_been_processed: bool = False
     #: A receipt with this code means the number cannot receive: later sends skip it.
     permanent: bool = False
+    #: A send answered with this code was refused: nothing was sent.
+    refused: bool = False
 
 
 def parse_error_codes(text: str) -> dict[str, ErrorCode]:
@@ -52,12 +56,14 @@ def parse_error_codes(text: str) -> dict[str, ErrorCode]:
             if row:
                 code, meaning, action = (part.strip() for part in row.groups())
                 processed = meaning.startswith(MAY_HAVE_BEEN_PROCESSED)
-                if processed:
-                    meaning = meaning[len(MAY_HAVE_BEEN_PROCESSED):].strip()
-                permanent = meaning.startswith(PERMANENT)
-                if permanent:
-                    meaning = meaning[len(PERMANENT):].strip()
-                codes[code] = ErrorCode(code, meaning, action, section, processed, permanent)
+                refused = meaning.startswith(REFUSED)
+                permanent = False
+                for marker in (MAY_HAVE_BEEN_PROCESSED, REFUSED, PERMANENT):
+                    if meaning.startswith(marker):
+                        permanent = permanent or marker == PERMANENT
+                        meaning = meaning[len(marker):].strip()
+                codes[code] = ErrorCode(code, meaning, action, section, processed, permanent,
+                                        refused)
         else:
             in_table = False
     return codes
@@ -125,3 +131,10 @@ def limit_windows() -> tuple[LimitWindow, ...]:
 def limit_window(message: str) -> LimitWindow | None:
     """The window a BUSINESS_LIMIT_CONTROL message names, or None."""
     return next((w for w in limit_windows() if w.fragment in (message or "")), None)
+
+
+def proves_refusal(code: str) -> bool:
+    """True only for a code the table marks as a refusal, spelled exactly as there: a send
+    answered with any other code may have gone out."""
+    entry = error_codes().get(code)
+    return entry is not None and entry.refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sms_skill import prog, references
+from sms_skill import prog, redaction, references
 from sms_skill.errors import (
     ApiFailure,
     ConfirmationRequired,
@@ -12,7 +12,7 @@ from sms_skill.errors import (
     OutcomeUnknown,
     PolicyDenied,
 )
-from sms_skill.runner import Completed
+from sms_skill.runner import Completed, strip_ansi
 
 _READ_TIMEOUT = re.compile(
     r"context deadline exceeded|Client\.Timeout exceeded|Read timeout|"
@@ -60,9 +60,9 @@ def explain_code(code: str) -> str:
 def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
     """The parsed response of a successful call; raises the matching error otherwise.
 
-    For a send, only proof that nothing was sent is a failure (ApiFailure): a business code
-    that refuses the request, or a connection that never opened. Anything else that is not
-    ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
+    For a send, only proof that nothing was sent is a failure (ApiFailure): a code the
+    error-code table marks as a refusal, or a connection that never opened. Anything else
+    that is not ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
     """
     label = action
     if done.timed_out:
@@ -81,6 +81,10 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
         if is_send:
             raise OutcomeUnknown(message + " the outcome is unknown.", status_hint(recipient))
         raise ApiFailure(message, "retry.")
+    if is_send and done.returncode != 0 and done.data is not None:
+        raise OutcomeUnknown(f"{label}: aliyun printed an answer but exited {done.returncode}"
+                             f" ({_first_line(done.stderr)}); the two contradict each other,"
+                             " so the outcome is unknown.", status_hint(recipient))
     if done.returncode != 0 or "ERROR:" in done.error_text and done.data is None:
         _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
     data = done.data
@@ -102,9 +106,9 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
     message = data.get("Message", "")
     request_id = data.get("RequestId", "")
     text = f"{label} failed: {code}: {message} (RequestId {request_id})."
-    if is_send and references.may_have_been_processed(code):
-        raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
-                             " is unknown.", status_hint(recipient), code=code)
+    if is_send and not references.proves_refusal(code):
+        raise OutcomeUnknown(text[:-1] + "; " + _why_unknown(code), status_hint(recipient),
+                             code=code)
     raise ApiFailure(text, _with_window(code, message), code=code, response=data)
 
 
@@ -118,6 +122,19 @@ def _with_window(code: str, message: str) -> str:
         if said:
             return f"{said} {hint}"
     return hint
+
+
+def _why_unknown(code: str) -> str:
+    """Why a send answered with ``code`` (not a proven refusal) may have gone out."""
+    if references.may_have_been_processed(code):
+        return "the service may have processed it: the outcome is unknown."
+    return (f"{code} is not marked as a refusal in references/sms-error-codes.md, so it does"
+            " not prove that nothing was sent: the outcome is unknown.")
+
+
+def _first_line(stderr: str) -> str:
+    lines = redaction.redact_request(strip_ansi(stderr)).strip().splitlines()
+    return f"stderr: {lines[0][:120]}" if lines else "nothing on stderr"
 
 
 def _shown(stdout: str) -> str:
@@ -156,9 +173,8 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         code = code_match.group(1)
         message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
         detail = message.group(1).strip() if message else first
-        if is_send and references.may_have_been_processed(code):
-            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
-                                 "processed it: the outcome is unknown.",
+        if is_send and not references.proves_refusal(code):
+            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; {_why_unknown(code)}",
                                  status_hint(recipient), code=code)
         raise ApiFailure(f"{label} failed: {code}: {detail}", _with_window(code, detail),
                          code=code)

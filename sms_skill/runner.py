@@ -64,21 +64,38 @@ class Completed:
         return redaction.redact_request(strip_ansi(self.stderr + "\n" + self.stdout)).strip()
 
 
+class _Ambiguous(Exception):
+    """An object names a key twice: which value the service meant cannot be told."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Ambiguous
+    return result
+
+
 def parse_json_document(stdout: str) -> object:
-    """The JSON document in the CLI's stdout, or None.
+    """The one JSON document in the CLI's stdout, or None.
 
     Plugin install lines may precede the JSON, so decoding starts at the first line that
-    opens an object or an array.
+    opens an object or an array. Output that says two things is unreadable (None): anything
+    but whitespace after the document (a second document, say), or a key given twice.
     """
     text = strip_ansi(stdout)
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
     offset = 0
     for line in text.splitlines(keepends=True):
         if line.lstrip().startswith(("{", "[")):
+            start = offset + len(line) - len(line.lstrip())
             try:
-                return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
+                document, end = decoder.raw_decode(text, start)
+            except _Ambiguous:
+                return None
             except (ValueError, RecursionError):  # not JSON, or nested beyond reason
                 pass
+            else:
+                return None if text[end:].strip() else document
         offset += len(line)
     return None
 

@@ -281,7 +281,7 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
         scenarios.mock_record("plugin update", stdout=f"{said}\n", stderr=f"{url}\n"),
         scenarios.server_error("SignatureDoesNotMatch", f"{said} {{\"AccessKeyId\":"
                                f"\"{secrets[0]}\"}}", cmd="dysmsapi get-sms-sign *"),
-        scenarios.business_error("isv.DENIED", said),
+        scenarios.business_error("isv.SMS_CONTENT_ILLEGAL", said),
         scenarios.mock_record("dysmsapi send-batch-sms *", exit_code=1, stderr=scenarios.error_text(
             f'Post "{url}": context deadline exceeded {said}')),
         scenarios.mock_record("dysmsapi query-send-details *", stdout=scenarios.json_response(
@@ -302,7 +302,8 @@ def test_no_secret_value_is_printed_or_written_anywhere(world, tmp_path):
     campaign_id = runs[-1].json()[0]["id"] if runs[-1].stdout.strip() else ""
     runs.append(world.run("campaign", "show", campaign_id, **env))
     assert [r.code for r in runs] == [0, 1, 1, 5, 0, 0, 0, 0], [r.stderr for r in runs]
-    for name in ("SignatureDoesNotMatch", "isv.DENIED", "context deadline exceeded"):
+    for name in ("SignatureDoesNotMatch", "isv.SMS_CONTENT_ILLEGAL",
+                 "context deadline exceeded"):
         assert any(name in r.stderr + r.stdout for r in runs), name  # the errors did show
 
     outputs = "\n".join(r.stdout + r.stderr for r in runs)

@@ -489,8 +489,8 @@ def test_an_answer_carrying_secrets_is_not_printed_or_stored(session, invoke, se
                                                              isolated_home):
     message = (f"key {KEY_ID} secret {SECRET} token {TOKEN} profile {PROFILE_SECRET} "
                "Signature=c2lnbmF0dXJl")
-    session.register(SEND_ARGV, stdout=answer({"Code": "isv.DENIED", "Message": message,
-                                               "RequestId": "R"}))
+    session.register(SEND_ARGV, stdout=answer({"Code": "isv.SMS_CONTENT_ILLEGAL",
+                                               "Message": message, "RequestId": "R"}))
     result = invoke(*SEND_ARGS)
     assert result.code == 1
     stored = b"".join(p.read_bytes() for p in isolated_home.rglob("*")
