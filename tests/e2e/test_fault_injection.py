@@ -40,21 +40,27 @@ def error_line(stderr: str) -> str:
     return lines[-1]
 
 
-def hostile(world, *, kill_on: str = "", slow_on: str = "") -> Path:
-    """Put a wrapper in front of the fake aliyun: it SIGKILLs itself when its arguments
-    contain ``kill_on``, or, when they contain ``slow_on``, touches a marker file and
-    takes a second before doing the real work. Returns the marker's path."""
+def wrap_aliyun(world, cases: str) -> None:
+    """Put a bash wrapper in front of the fake aliyun: ``cases`` are the arms of a
+    ``case " $* " in`` on its arguments; then it does the real work."""
     real = world.bin / "aliyun-real"
     world.aliyun.rename(real)
-    marker = world.home / "slow-call-started"
     world.aliyun.write_text(f"""#!/bin/bash
 case " $* " in
-  *" {kill_on or '@never@'} "*) kill -KILL $$ ;;
-  *" {slow_on or '@never@'} "*) : > '{marker}'; sleep 1 ;;
+{cases}
 esac
 exec '{real}' "$@"
 """)
     world.aliyun.chmod(0o755)
+
+
+def hostile(world, *, kill_on: str = "", slow_on: str = "") -> Path:
+    """A wrapper that SIGKILLs itself when its arguments contain ``kill_on``, or, when they
+    contain ``slow_on``, touches a marker file and takes a second before doing the real
+    work. Returns the marker's path."""
+    marker = world.home / "slow-call-started"
+    wrap_aliyun(world, f"""  *" {kill_on or '@never@'} "*) kill -KILL $$ ;;
+  *" {slow_on or '@never@'} "*) : > '{marker}'; sleep 1 ;;""")
     return marker
 
 
@@ -353,16 +359,8 @@ def _alive(pid: int) -> bool:
 def test_a_call_that_leaves_a_child_holding_its_output_ends_with_it(world, action):
     """A real aliyun may start helpers (plugins). One left behind holding stdout must
     neither hold the run nor outlive it."""
-    real = world.bin / "aliyun-real"
-    world.aliyun.rename(real)
     child = world.home / "child.pid"
-    world.aliyun.write_text(f"""#!/bin/bash
-case " $* " in
-  *" {action} "*) sleep 300 & echo $! > '{child}' ;;
-esac
-exec '{real}' "$@"
-""")
-    world.aliyun.chmod(0o755)
+    wrap_aliyun(world, f"""  *" {action} "*) sleep 300 & echo $! > '{child}' ;;""")
     result = world.run(*SEND)
     assert result.code == 0, result.stderr
     assert child.exists()
