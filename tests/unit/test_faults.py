@@ -557,6 +557,7 @@ def test_a_signal_during_the_switch_off_still_prints_what_the_service_accepted(
     from sms_skill import lifecycle
 
     saved = {sig: signal.getsignal(sig) for sig in lifecycle.HANDLED}
+    lifecycle._INSTALLED.clear()  # as in a new process
     lifecycle.install_signal_handlers()
     try:
         fp.register(ENABLE)
@@ -568,6 +569,7 @@ def test_a_signal_during_the_switch_off_still_prints_what_the_service_accepted(
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        lifecycle._INSTALLED.clear()
     assert result.code == code
     assert json.loads(result.stdout)["BizId"] == SEND_OK["BizId"]
     assert f"interrupted by {signum}" in result.stderr
