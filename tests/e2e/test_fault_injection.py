@@ -100,8 +100,8 @@ def test_a_signal_during_the_switch_off_still_leaves_ai_mode_off(world, signum, 
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "known open race: about once in a few hundred starts a SIGINT in the first 0.3 s is not "
-    "acted on and the run goes on to its end (AI mode still ends off); under investigation"))
+    "known open race, seen under load: a SIGINT in the first 0.3 s was once not acted on and "
+    "the run went on to its end (AI mode still ended off); under investigation"))
 def test_a_sigint_at_any_moment_of_start_up_is_the_one_line_exit_130(world):
     world.mock(scenarios.hang(times=0))  # every run is still going when the signal comes
     outcomes = []
