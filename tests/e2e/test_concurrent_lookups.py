@@ -21,19 +21,26 @@ def overlap(first: tuple[float, float], second: tuple[float, float]) -> bool:
     return first[0] < second[1] and second[0] < first[1]
 
 
-def test_verify_looks_up_signature_and_template_at_once(world):
+def verified_send(world, *, sign_status: int, delay_ms: int = 0):
+    """`send --verify` against a signature with ``sign_status`` and an approved template,
+    each lookup answering after ``delay_ms``."""
     sign = scenarios.mock_record(
-        "dysmsapi get-sms-sign *", delay_ms=SLOW_MS, times=0,
+        "dysmsapi get-sms-sign *", delay_ms=delay_ms, times=0,
         stdout=scenarios.json_response({"Code": "OK", "SignName": "AliyunDemo",
-                                        "SignStatus": 1, "SignIspRegisterDetailList": []}))
+                                        "SignStatus": sign_status,
+                                        "SignIspRegisterDetailList": []}))
     template = scenarios.mock_record(
-        "dysmsapi get-sms-template *", delay_ms=SLOW_MS, times=0,
+        "dysmsapi get-sms-template *", delay_ms=delay_ms, times=0,
         stdout=scenarios.json_response({"Code": "OK", "TemplateCode": "SMS_1",
                                         "TemplateStatus": "1",
                                         "TemplateContent": "code ${code}"}))
     world.mock(sign, template, scenarios.send_ok())
-    result = world.run("send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_1",
-                       "-tp", '{"code":"1"}', "--verify")
+    return world.run("send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_1",
+                     "-tp", '{"code":"1"}', "--verify")
+
+
+def test_verify_looks_up_signature_and_template_at_once(world):
+    result = verified_send(world, sign_status=1, delay_ms=SLOW_MS)
     assert result.code == 0, result.stderr
     [sign_span] = spans(world, "get-sms-sign")
     [template_span] = spans(world, "get-sms-template")
@@ -45,18 +52,7 @@ def test_verify_looks_up_signature_and_template_at_once(world):
 
 
 def test_verify_still_refuses_on_a_signature_under_review(world):
-    sign = scenarios.mock_record(
-        "dysmsapi get-sms-sign *", times=0,
-        stdout=scenarios.json_response({"Code": "OK", "SignName": "AliyunDemo",
-                                        "SignStatus": 0, "SignIspRegisterDetailList": []}))
-    template = scenarios.mock_record(
-        "dysmsapi get-sms-template *", times=0,
-        stdout=scenarios.json_response({"Code": "OK", "TemplateCode": "SMS_1",
-                                        "TemplateStatus": "1",
-                                        "TemplateContent": "code ${code}"}))
-    world.mock(sign, template, scenarios.send_ok())
-    result = world.run("send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_1",
-                       "-tp", '{"code":"1"}', "--verify")
+    result = verified_send(world, sign_status=0)
     assert result.code == 4, result.stderr
     assert "under review" in result.stderr
     assert not spans(world, "send-sms")
