@@ -22,7 +22,6 @@ from sms_skill.output import FORMATS
 
 PROG = prog.name()
 #: QuerySmsQualificationRecord's State values (checked by click, explained in help).
-QUALIFICATION_STATES = ("INIT", "PASS", "NOT_PASS", "NOT_FINISH", "CANCEL")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SETTINGS_KEY = "sms_skill.settings"
 EXIT_CODES_HELP = """\b
@@ -627,7 +626,7 @@ def query_statistics(client, start_date, end_date, is_globe, template_type, sign
 @cli.command("list-qualifications")
 @click.option("--qualification-group-name", help="Filter by qualification name.")
 @click.option("--company-name", help="Filter by company name.")
-@click.option("--state", type=click.Choice(QUALIFICATION_STATES),
+@click.option("--state", type=click.Choice(list(validation.QUALIFICATION_STATES)),
               help="INIT under review, PASS approved, NOT_PASS rejected, NOT_FINISH "
                    "incomplete, CANCEL cancelled.")
 @click.option("--work-order-id", help="Filter by work order id.")

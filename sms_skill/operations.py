@@ -342,10 +342,6 @@ def query_statistics(client: Client, start_date: str, end_date: str, is_globe: o
     })
 
 
-QUALIFICATION_STATES = {"INIT": "under review", "PASS": "approved", "NOT_PASS": "rejected",
-                        "NOT_FINISH": "incomplete", "CANCEL": "cancelled"}
-
-
 def list_qualifications(client: Client, qualification_group_name: str | None = None,
                         company_name: str | None = None, state: str | None = None,
                         work_order_id: object = None, legal_person_name: str | None = None,
@@ -353,7 +349,7 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
                         page_size: int = 20) -> dict:
     """QuerySmsQualificationRecord with its filters."""
     if state is not None:
-        state = v.choice(state, "--state", QUALIFICATION_STATES)
+        state = v.choice(state, "--state", v.QUALIFICATION_STATES)
     if work_order_id is not None:
         work_order_id = v.int_range(work_order_id, "--work-order-id", 1, 2**63 - 1)
     index, size = _page(page_no, page_size)

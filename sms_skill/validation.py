@@ -21,6 +21,10 @@ TEMPLATE_TYPES = {"0": "verification code", "1": "notification", "2": "marketing
                   "3": "international", "7": "digital"}
 
 
+#: QuerySmsQualificationRecord's states and what they mean (the CLI's --state choices).
+QUALIFICATION_STATES = {"INIT": "under review", "PASS": "approved", "NOT_PASS": "rejected",
+                        "NOT_FINISH": "incomplete", "CANCEL": "cancelled"}
+
 def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
     """A value quoted for an error message: control characters escaped, long ones cut."""
     text = str(value)
