@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Benchmarks of the SMS skill; prints tables. Not a test: figures, not verdicts.
+"""Benchmarks of the SMS skill; prints tables of ratios. Not a test: figures, not verdicts.
 
     .venv/bin/python bench/run.py            # everything (a few minutes on 2 cores)
-    .venv/bin/python bench/run.py startup    # one section: startup, processes, bulk, memory
+    .venv/bin/python bench/run.py startup    # one section: startup, processes, planning,
+                                             # bulk, memory
 
-The aliyun CLI is the project's fake (tests/fake_aliyun/aliyun) in a temp HOME.
+Every figure is a ratio of two things measured in the same run, alternating, as medians:
+the machine may be shared, and a ratio stays meaningful under load where a time does not.
+Every measured command must exit 0 (and print what it should), or the section reports
+nothing. The timed sections run against bench/standin_aliyun, a shell script that costs
+nothing but its sleep; `processes` counts calls with the project's fake (tests/fake_aliyun).
 """
 
 from __future__ import annotations
@@ -25,20 +30,23 @@ sys.path.insert(0, str(ROOT / "tests" / "fake_aliyun"))
 
 import scenarios  # noqa: E402
 
+STANDIN = ROOT / "bench" / "standin_aliyun"
+BASELINE = ROOT / "bench" / "baseline_plan.py"
 SEND = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456",
         "-tp", '{"code":"123456"}']
 
 
 class World:
-    """A temp HOME with the fake aliyun first on PATH and the plugin installed."""
+    """A temp HOME with an aliyun first on PATH (the fake, with its plugin installed, or the
+    stand-in)."""
 
-    def __init__(self) -> None:
+    def __init__(self, aliyun: Path = scenarios.FAKE_ALIYUN) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="sms-bench-"))
         self.home = self.dir / "home"
         self.home.mkdir()
         bin_dir = self.dir / "bin"
         bin_dir.mkdir()
-        shutil.copy2(scenarios.FAKE_ALIYUN, bin_dir / "aliyun")
+        shutil.copy2(aliyun, bin_dir / "aliyun")
         scenarios.preinstall_plugin(self.home)
         self.log = self.home / "calls.jsonl"
         self.env = {
@@ -80,19 +88,6 @@ def checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
-def median_ms(argv: list[str], env: dict, runs: int = 21, expect: str = "") -> float:
-    """Median wall time of ``argv``; every run must exit 0 and print ``expect`` on stdout."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = checked(subprocess.run(argv, env=env, capture_output=True, text=True,
-                                      check=False, stdin=subprocess.DEVNULL))
-        times.append((time.perf_counter() - start) * 1000)
-        if expect not in done.stdout:
-            raise RunFailed(f"`{' '.join(argv)}` exited 0 without printing {expect!r}")
-    return statistics.median(times)
-
-
 def table(title: str, header: list[str], rows: list[list[object]]) -> None:
     cells = [header] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
@@ -104,20 +99,44 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
             print("  " + "  ".join("-" * w for w in widths))
 
 
-def startup() -> None:
-    world = World()
+def alternating(commands: dict[str, tuple[list[str], str]], env: dict,
+                rounds: int) -> dict[str, float]:
+    """Median wall ms of each command, run in turn round after round (so that load hits
+    them alike); every run must exit 0 and print its expected text on stdout."""
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(rounds):
+        for label, (argv, expect) in commands.items():
+            start = time.perf_counter()
+            done = checked(subprocess.run(argv, env=env, capture_output=True, text=True,
+                                          check=False, stdin=subprocess.DEVNULL))
+            times[label].append((time.perf_counter() - start) * 1000)
+            if expect not in done.stdout:
+                raise RunFailed(f"`{' '.join(argv)}` exited 0 without printing {expect!r}")
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{n:.1f}" for n in os.getloadavg())
+
+
+def startup(rounds: int = 31) -> None:
+    world = World(STANDIN)
     try:
         python = sys.executable
-        floor = median_ms([python, "-c", "pass"], world.env)
-        rows = [["python -c pass (floor)", f"{floor:.1f}", "-"]]
-        for label, args, expect in [
-                ("send_sms.sh --help", ["--help"], "Usage:"),
-                ("send_sms.sh --dry-run send", ["--dry-run", *SEND], "aliyun dysmsapi send-sms"),
-                ("send_sms.sh explain CODE", ["explain", "DELIVERED"], '"Code": "DELIVERED"')]:
-            ms = median_ms([str(SHIM), *args], world.env, expect=expect)
-            rows.append([label, f"{ms:.1f}", f"{ms - floor:+.1f}"])
-        table(f"Start-up, median of 21 runs (interpreter {python})",
-              ["command", "ms", "over floor"], rows)
+        shim = str(SHIM)
+        medians = alternating({
+            "python -c 'import click' (floor)": ([python, "-c", "import click"], ""),
+            "send_sms.sh --help": ([shim, "--help"], "Usage:"),
+            "send_sms.sh --dry-run send": ([shim, "--dry-run", *SEND],
+                                           "aliyun dysmsapi send-sms"),
+            "send_sms.sh explain CODE": ([shim, "explain", "DELIVERED"],
+                                         '"Code": "DELIVERED"'),
+        }, world.env, rounds)
+        floor = medians.pop("python -c 'import click' (floor)")
+        rows = [["python -c 'import click' (floor)", f"{floor:.1f}", "1.00x"]]
+        rows += [[label, f"{ms:.1f}", f"{ms / floor:.2f}x"] for label, ms in medians.items()]
+        table(f"Start-up, median of {rounds} alternating runs (interpreter {python}; "
+              f"{load()})", ["command", "ms", "vs floor"], rows)
     finally:
         world.close()
 
@@ -147,28 +166,72 @@ def processes() -> None:
         world.close()
 
 
-def bulk(recipients: int = 100_000, delay_ms: int = 50) -> None:
-    calls = -(-recipients // 1000)
-    rows = []
-    for parallel in (1, 4, 8):
-        world = World()
-        try:
-            world.run("precheck")
-            world.mock(scenarios.send_ok(times=0, delay_ms=delay_ms))
-            source = world.dir / "numbers.txt"
-            source.write_text("".join(f"{13000000000 + i}\n" for i in range(recipients)))
+def numbers_file(path: Path, lines: int) -> Path:
+    with path.open("w") as out:
+        for i in range(lines):
+            out.write(f"{13000000000 + i}\n")
+    return path
+
+
+def planning(recipients: int = 100_000, rounds: int = 5) -> None:
+    """send --phone-file --dry-run (read, validate, dedupe, chunk, check the ledger) against
+    the plain script of issue 16 (regex, set, one executemany into SQLite)."""
+    world = World(STANDIN)
+    try:
+        source = numbers_file(world.dir / "numbers.txt", recipients)
+        database = world.dir / "baseline.sqlite"
+        baseline = [sys.executable, str(BASELINE), str(source), str(database)]
+        times: dict[str, list[float]] = {"baseline": [], "tool": []}
+        for _ in range(rounds):
+            database.unlink(missing_ok=True)
             start = time.perf_counter()
-            done = world.run("send", "--phone-file", str(source), "-s", "AliyunDemo",
-                             "-t", "SMS_123456", "--parallel", str(parallel))
-            wall = time.perf_counter() - start
-            sent = json.loads(done.stdout)["recipients"]["sent"]
-            ideal = calls * delay_ms / 1000 / parallel
-            rows.append([parallel, calls, sent, f"{wall:.2f}", f"{ideal:.2f}",
-                         f"{wall / ideal:.1f}x"])
-        finally:
-            world.close()
-    table(f"Bulk: {recipients:,} recipients, fake aliyun answering in {delay_ms} ms per call",
-          ["--parallel", "calls", "sent", "wall s", "ideal s", "wall/ideal"], rows)
+            done = checked(subprocess.run(baseline, env=world.env, capture_output=True,
+                                          text=True, check=False))
+            times["baseline"].append(time.perf_counter() - start)
+            if done.stdout.strip() != str(recipients):
+                raise RunFailed(f"the baseline planned {done.stdout.strip()} numbers")
+            start = time.perf_counter()
+            world.run("--dry-run", "send", "--phone-file", str(source), "-s", "AliyunDemo",
+                      "-t", "SMS_123456")
+            times["tool"].append(time.perf_counter() - start)
+        base, tool = (statistics.median(times[k]) for k in ("baseline", "tool"))
+        table(f"Planning {recipients:,} numbers, median of {rounds} alternating runs "
+              f"({load()})", ["command", "s", "vs baseline"],
+              [["bench/baseline_plan.py (plain script)", f"{base:.2f}", "1.00x"],
+               ["send --phone-file --dry-run", f"{tool:.2f}", f"{tool / base:.2f}x"]])
+    finally:
+        world.close()
+
+
+def bulk(recipients: int = 100_000, delay_ms: int = 50, rounds: int = 3) -> None:
+    """Real sends (planning included) through the stand-in, against the ideal: the calls'
+    sleeps alone, spread over --parallel."""
+    calls = -(-recipients // 1000)
+    walls: dict[int, list[float]] = {parallel: [] for parallel in (1, 4, 8)}
+    for _ in range(rounds):
+        for parallel in walls:
+            world = World(STANDIN)
+            try:
+                world.env["STANDIN_DELAY"] = f"{delay_ms / 1000:.3f}"
+                world.run("precheck")
+                source = numbers_file(world.dir / "numbers.txt", recipients)
+                start = time.perf_counter()
+                done = world.run("send", "--phone-file", str(source), "-s", "AliyunDemo",
+                                 "-t", "SMS_123456", "--parallel", str(parallel))
+                walls[parallel].append(time.perf_counter() - start)
+                sent = json.loads(done.stdout)["recipients"]["sent"]
+                if sent != recipients:
+                    raise RunFailed(f"--parallel {parallel} sent {sent} of {recipients}")
+            finally:
+                world.close()
+    rows = []
+    for parallel, values in walls.items():
+        wall = statistics.median(values)
+        ideal = calls * delay_ms / 1000 / parallel
+        rows.append([parallel, calls, f"{wall:.2f}", f"{ideal:.2f}", f"{wall / ideal:.2f}x"])
+    table(f"Bulk: {recipients:,} recipients planned and sent, stand-in aliyun sleeping "
+          f"{delay_ms} ms per call, median of {rounds} ({load()})",
+          ["--parallel", "calls", "wall s", "ideal s", "wall/ideal"], rows)
 
 
 def peak_rss_mb(argv: list[str], env: dict) -> float:
@@ -181,42 +244,55 @@ def peak_rss_mb(argv: list[str], env: dict) -> float:
 
 
 def memory() -> None:
-    world = World()
+    """Peak RSS and time of planning files of growing size, the 1M-line one against the
+    baseline script; then of sending through the stand-in (no sleep)."""
+    world = World(STANDIN)
     try:
         rows = []
         for lines in (10_000, 100_000, 1_000_000):
-            source = world.dir / f"numbers-{lines}.txt"
-            with source.open("w") as out:
-                for i in range(lines):
-                    out.write(f"{13000000000 + i}\n")
+            source = numbers_file(world.dir / f"numbers-{lines}.txt", lines)
             start = time.perf_counter()
             rss = peak_rss_mb([str(SHIM), "--dry-run", "send", "--phone-file", str(source),
                                "-s", "AliyunDemo", "-t", "SMS_123456"], world.env)
-            rows.append([f"{lines:,}", f"{rss:.1f}", f"{time.perf_counter() - start:.1f}"])
-        table("Peak memory of planning a file (send --phone-file --dry-run: validate, dedupe, "
-              "chunk)", ["lines", "peak RSS MB", "seconds"], rows)
-        world.run("precheck")
-        world.mock(scenarios.send_ok(times=0))
+            tool = time.perf_counter() - start
+            database = world.dir / f"baseline-{lines}.sqlite"
+            start = time.perf_counter()
+            base_rss = peak_rss_mb([sys.executable, str(BASELINE), str(source),
+                                    str(database)], world.env)
+            base = time.perf_counter() - start
+            rows.append([f"{lines:,}", f"{rss:.1f}", f"{base_rss:.1f}", f"{tool:.2f}",
+                         f"{tool / base:.2f}x"])
+        table(f"Planning a file (send --phone-file --dry-run) against the baseline script "
+              f"({load()})", ["lines", "peak RSS MB", "baseline MB", "seconds",
+                              "vs baseline"], rows)
         rows = []
         for lines in (100_000, 1_000_000):
             source = world.dir / f"numbers-{lines}.txt"
-            start = time.perf_counter()
-            rss = peak_rss_mb([str(SHIM), "send", "--phone-file", str(source), "-s",
-                               "AliyunDemo", "-t", "SMS_123456", "--parallel", "8"], world.env)
-            rows.append([f"{lines:,}", f"{rss:.1f}", f"{time.perf_counter() - start:.1f}"])
-        table("Peak memory of sending a file through the fake (--parallel 8, no delay)",
+            sender = World(STANDIN)  # its own ledger: the files share numbers
+            try:
+                sender.env["STANDIN_DELAY"] = "0"
+                sender.run("precheck")
+                start = time.perf_counter()
+                rss = peak_rss_mb([str(SHIM), "send", "--phone-file", str(source), "-s",
+                                   "AliyunDemo", "-t", "SMS_123456", "--parallel", "8"],
+                                  sender.env)
+                rows.append([f"{lines:,}", f"{rss:.1f}", f"{time.perf_counter() - start:.1f}"])
+            finally:
+                sender.close()
+        table("Sending a file through the stand-in (--parallel 8, no sleep)",
               ["lines", "peak RSS MB of the run", "seconds"], rows)
     finally:
         world.close()
 
 
-SECTIONS = {"startup": startup, "processes": processes, "bulk": bulk, "memory": memory}
+SECTIONS = {"startup": startup, "processes": processes, "planning": planning, "bulk": bulk,
+            "memory": memory}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(SECTIONS)
     if any(name not in SECTIONS for name in chosen):
         sys.exit(f"usage: bench/run.py [{'|'.join(SECTIONS)} ...]")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {load()}")
     try:
         for name in chosen:
             SECTIONS[name]()

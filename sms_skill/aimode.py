@@ -9,10 +9,9 @@ later run that finds only such entries switches AI mode off for them.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from sms_skill import builder, lifecycle, paths
@@ -27,7 +26,7 @@ class AiModeSession:
     """``start()`` before the first aliyun call, ``stop()`` at every exit (idempotent).
 
     ``call(argv, **options)`` runs one aliyun command; for the switch-off it is given
-    ``check=False, detached=True`` and must return what ran (``returncode``, ``timed_out``).
+    ``check=False`` and must return what ran (``returncode``, ``timed_out``).
     """
 
     def __init__(self, call: Callable[..., object], state_dir: Path) -> None:
@@ -37,14 +36,10 @@ class AiModeSession:
         self._me = {"pid": os.getpid(), "started": start_time(os.getpid())}
         self.active = False
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with open(paths.private_file(self._lock), "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        """The registry's lock, waited for at most paths.LOCK_WAIT (then an OSError: the
+        start refuses with exit 3, the stop decides without it)."""
+        return paths.exclusive(self._lock)
 
     def _read(self) -> list[dict]:
         try:
@@ -117,7 +112,7 @@ class AiModeSession:
         group, and tried once more if it did not complete."""
         with lifecycle.signals_deferred():
             for _attempt in range(DISABLE_ATTEMPTS):
-                done = self._call(builder.AI_MODE_DISABLE, check=False, detached=True)
+                done = self._call(builder.AI_MODE_DISABLE, check=False)
                 if done.returncode == 0 and not done.timed_out:
                     return
         reason = "timed out" if done.timed_out else f"exit {done.returncode}"

@@ -124,8 +124,11 @@ def check_os_limits(argv: list[str], environ: Mapping[str, str] = os.environ) ->
                          "Send fewer recipients per call or shorter values.")
 
 
-def product_command(action: str, params: Mapping[str, object], target: Target) -> list[str]:
+def product_command(action: str, params: Mapping[str, object], target: Target, *,
+                    confirmed: bool = False) -> list[str]:
     """The argv of one ``aliyun dysmsapi`` call; ``params`` uses the API's wire names.
+    ``confirmed`` (the caller's --yes, never set by the package itself) adds ``--yes`` for
+    the CLI's safety policy.
 
     Parameters whose value is None are left out. InputError (exit 2) for a value aliyun
     would read as an option, or a command the OS could not start.
@@ -138,6 +141,8 @@ def product_command(action: str, params: Mapping[str, object], target: Target) -
             argv += [f"--{kebab(name)}", _flag_value(name, value)]
     argv += ["--user-agent", USER_AGENT, "--read-timeout", str(READ_TIMEOUT_SECONDS)]
     argv += ["--region", target.region]
+    if confirmed:
+        argv.append("--yes")
     if target.profile:
         argv += ["--profile", target.profile]
     check_os_limits(argv)

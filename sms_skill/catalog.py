@@ -17,19 +17,19 @@ KINDS = {
 
 
 def walk(client: Client, kind: str) -> Iterator[dict]:
-    """Every item of every page (a dry run prints the first page's command only)."""
+    """Every item of every page (a dry run prints the first page's command only). The
+    first page gives the total; the other pages are then fetched concurrently."""
     action, key = KINDS[kind]
-    page = 1
-    seen = 0
-    while True:
-        response = client.call(action, {"PageIndex": page, "PageSize": PAGE_SIZE})
-        items = response.get(key) or []
-        yield from items
-        seen += len(items)
-        total = int(response.get("TotalCount") or 0)
-        if not items or seen >= total or len(items) < PAGE_SIZE:
-            return
-        page += 1
+    first = client.call(action, {"PageIndex": 1, "PageSize": PAGE_SIZE})
+    items = first.get(key) or []
+    yield from items
+    total = int(first.get("TotalCount") or 0)
+    if not items or len(items) >= total or len(items) < PAGE_SIZE:
+        return
+    pages = -(-total // PAGE_SIZE)
+    for response in client.call_each([(action, {"PageIndex": page, "PageSize": PAGE_SIZE})
+                                      for page in range(2, pages + 1)]):
+        yield from response.get(key) or []
 
 
 def _numbered(items: list[dict], key: str) -> dict:
@@ -39,23 +39,32 @@ def _numbered(items: list[dict], key: str) -> dict:
 
 
 def all_items(client: Client, kind: str) -> dict:
-    """Every page, unfiltered, in the API's shape with an ``Index`` per item."""
-    return _numbered(list(walk(client, kind)), KINDS[kind][1])
+    """Every page, unfiltered, in the API's shape with an ``Index`` per item, and the
+    signature's ``Scene`` or the template's ``Variables``."""
+    items = list(walk(client, kind))
+    for item in items:
+        if kind == "signs":
+            item["Scene"] = item.get("BusinessType")
+        else:
+            item["Variables"] = verify.template_variables(item.get("TemplateContent", ""))
+    return _numbered(items, KINDS[kind][1])
 
 
 def approved_signs(client: Client) -> dict:
     """Approved signatures (AuditStatus PASS and SignStatus 1), each with its carrier
     registration from GetSmsSign: information for the user, never a filter."""
     candidates = []
-    for item in walk(client, "signs"):
-        if item.get("AuditStatus") != APPROVED:
-            continue
-        detail = client.call("GetSmsSign", {"SignName": item["SignName"]})
+    passed = [item for item in walk(client, "signs") if item.get("AuditStatus") == APPROVED]
+    details = client.call_each([("GetSmsSign", {"SignName": item["SignName"]})
+                                for item in passed])
+    for item, detail in zip(passed, details):
         if client.dry_run:
             continue
         if verify.status_code(detail.get("SignStatus")) != 1:
             continue
         item["SignStatus"] = detail.get("SignStatus")
+        item["Scene"] = (detail.get("ApplyScene") or detail.get("SignUsage")
+                         or item.get("BusinessType"))
         item["CarrierRegistration"] = {op: state
                                        for op, state in verify.carrier_registration(detail)}
         candidates.append(item)

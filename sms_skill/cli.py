@@ -21,6 +21,7 @@ from sms_skill.lifecycle import (
 from sms_skill.output import FORMATS
 
 PROG = prog.name()
+#: QuerySmsQualificationRecord's State values (checked by click, explained in help).
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SETTINGS_KEY = "sms_skill.settings"
 EXIT_CODES_HELP = """\b
@@ -29,6 +30,8 @@ Exit codes:
   3 environment (aliyun CLI, plugin, credentials)
   4 --verify refused   5 outcome unknown: run query-status before any resend
   6 duplicate of a recent send (--force overrides)
+  7 the aliyun CLI's safety policy wants the user's approval: ask, then --yes
+  8 over a per-number limit: wait until the time given (--force overrides)
   130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP), AI mode already off
   141 stdout closed early (e.g. | head), AI mode already off
 """
@@ -42,6 +45,7 @@ class Settings:
     dry_run: bool = False
     format: str = "auto"
     query: str | None = None
+    yes: bool = False
 
 
 class StdoutClosed(Exception):
@@ -49,11 +53,20 @@ class StdoutClosed(Exception):
 
 
 def _emit(text: str) -> None:
-    """Print the result (the only thing that goes to stdout)."""
+    """Print the result (the only thing that goes to stdout). When stdout cannot take it
+    (a full disk), the result goes to stderr rather than being lost: it may hold a BizId."""
     try:
         click.echo(text)
+        sys.stdout.flush()
     except BrokenPipeError as exc:
         raise StdoutClosed() from exc
+    except OSError as exc:
+        click.echo(text, err=True)
+        from sms_skill.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(f"could not write the result to stdout ({exc.strerror}); "
+                                 "it is on stderr above;", "free the disk stdout goes to, or "
+                                 "send stdout elsewhere.") from exc
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -75,6 +88,31 @@ def _store(ctx: click.Context, param: click.Parameter, value: object) -> None:
     setattr(_settings(ctx), param.name, value)
 
 
+ALIASES_KEY = "sms_skill.aliases"
+
+
+def old_name(dest: str, *names: str) -> Callable:
+    """A hidden option under the contract's older name(s) for option ``dest``: it keeps
+    working, but help shows one name per concept (run_operation merges it)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: object) -> None:
+        if value is not None:
+            ctx.meta.setdefault(ALIASES_KEY, {})[dest] = (value, param.opts[0])
+
+    return click.option(*names, f"{dest}__old", hidden=True, expose_value=False,
+                        callback=remember)
+
+
+def _merge_old_names(ctx: click.Context, options: dict) -> None:
+    from click.core import ParameterSource
+
+    for dest, (value, old) in ctx.meta.get(ALIASES_KEY, {}).items():
+        if ctx.get_parameter_source(dest) == ParameterSource.COMMANDLINE:
+            new = next(p.opts[-1] for p in ctx.command.params if p.name == dest)
+            raise InputError(old, f"is the old name of {new}; give only one of them")
+        options[dest] = value
+
+
 def common_options(func: Callable) -> Callable:
     options = [
         click.option("-r", "--region", metavar="REGION", expose_value=False, callback=_store,
@@ -88,6 +126,9 @@ def common_options(func: Callable) -> Callable:
                      help="auto (default): a table on a terminal, JSON otherwise."),
         click.option("--query", metavar="JMESPATH", expose_value=False, callback=_store,
                      help="JMESPath expression applied to the JSON result."),
+        click.option("--yes", is_flag=True, expose_value=False, callback=_store,
+                     help="Pass the user's approval to the aliyun CLI's safety policy (exit 7)"
+                          "; only after the user said yes."),
     ] + [
         click.option(f"--{name.replace('_', '-')}", name, hidden=True, expose_value=False,
                      callback=_store)
@@ -105,9 +146,16 @@ def _name_program(cmd: click.Command) -> click.Command:
     return cmd
 
 
+@functools.cache
+def _shared_common_options() -> tuple[click.Parameter, ...]:
+    """The common options, built once and shared by every subcommand: an Option holds no
+    state of a run, and building eight of them for each command slowed every start-up."""
+    return tuple(common_options(click.Command("common")).params)
+
+
 class Group(click.Group):
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        common_options(_name_program(cmd))
+        _name_program(cmd).params.extend(_shared_common_options())
         super().add_command(cmd, name)
 
 
@@ -133,6 +181,9 @@ def cli() -> None:
 _name_program(cli)
 
 
+_NO_RESULT = object()
+
+
 def run_operation(rows: str | None = None, mask: str | None = None,
                   outcome: Callable[[object], SkillError | None] | None = None,
                   columns: Callable[[dict], list[str] | None] = lambda options: None,
@@ -149,17 +200,37 @@ def run_operation(rows: str | None = None, mask: str | None = None,
             from sms_skill import output
             from sms_skill.client import Client
 
-            settings = _settings(click.get_current_context())
+            ctx = click.get_current_context()
+            _merge_old_names(ctx, options)
+            settings = _settings(ctx)
             query = output.compile_query(settings.query)
             target = _checked(settings, options)
-            with Client(target, dry_run=settings.dry_run) as client:
-                result = body(client, **options)
+            result = _NO_RESULT
+            commands: list[list[str]] = []
+            hide = mask if mask and not options.get("no_mask") else None
+            try:
+                with Client(target, dry_run=settings.dry_run, collect=commands,
+                            confirmed=settings.yes) as client:
+                    result = body(client, **options)
+            except SkillError as exc:
+                if exc.result is not None:  # the last state seen, to decide on
+                    _emit(output.render(exc.result, settings.format, query, rows, hide,
+                                        columns(options), mask_json=bool(hide)))
+                raise
+            except Interrupted:
+                # A signal held back during the AI-mode switch-off: the work was done, and
+                # what the service answered (a BizId) must still reach the user.
+                if result is not _NO_RESULT and not settings.dry_run:
+                    _emit(output.render(result, settings.format, query, rows, hide,
+                                        columns(options), mask_json=bool(hide)))
+                raise
             if settings.dry_run:
                 click.echo("dry run: nothing was sent or queried.", err=True)
                 if not (isinstance(result, dict) and result.get("dry_run")):
-                    return  # the commands themselves were the output
-            hide = mask if mask and not options.get("no_mask") else None
-            _emit(output.render(result, settings.format, query, rows, hide, columns(options)))
+                    _emit(output.dry_run(commands, settings.format))
+                    return
+            _emit(output.render(result, settings.format, query, rows, hide, columns(options),
+                                mask_json=bool(hide)))
             if outcome is not None and (error := outcome(result)) is not None:
                 raise error
 
@@ -177,6 +248,13 @@ def _checked(settings: Settings, options: dict) -> builder.Target:
         if isinstance(value, str):
             validation.utf8_text(value, "--" + name.replace("_", "-"))
     return builder.target(settings.region, settings.profile)
+
+
+def _no_dry_run(settings: Settings, what: str) -> None:
+    """A command that calls no SMS API has nothing to preview: --dry-run would be ignored."""
+    if settings.dry_run:
+        raise InputError("--dry-run", f"{what} calls no SMS API, so there is nothing to "
+                                      "preview; run it without --dry-run")
 
 
 def _clean_up_dead_runs() -> None:
@@ -267,6 +345,13 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
                    + (f"; {plan.bad_total} bad row(s) skipped" if plan.bad_total else "")
                    + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
                       if plan.already_sent else ""), err=True)
+        if plan.suppressed:
+            click.echo(f"suppression: skipped {plan.suppressed} number(s) on the suppression "
+                       "list (`suppression list`).", err=True)
+        if plan.over_limit:
+            from sms_skill.limits import describe_left_out
+
+            click.echo(describe_left_out(plan.over_limit), err=True)
         if plan.bad_total:
             from sms_skill.recipients import describe
 
@@ -394,11 +479,12 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
                  skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
 
 
-def page_options(size: int, index_name: str = "--page-index") -> Callable:
+def page_options(size: int, index_name: str = "--page-index",
+                 dest: str = "page_index") -> Callable:
     def decorate(func: Callable) -> Callable:
         func = click.option("--page-size", default=size, show_default=True,
                             help="Items per page (1 to 50).")(func)
-        return click.option(index_name, default=1, show_default=True,
+        return click.option(index_name, dest, default=1, show_default=True,
                             help="Page number, from 1.")(func)
 
     return decorate
@@ -428,8 +514,8 @@ def _listing(client, kind, approved, walk_all, page_index, page_size):
 
 
 #: The candidate tables SKILL.md has the agent show (tables only; JSON keeps every field).
-SIGN_CANDIDATE_COLUMNS = ["Index", "SignName", "BusinessType", "AuditStatus", "SignStatus",
-                          "CarrierRegistration"]
+SIGN_CANDIDATE_COLUMNS = ["Index", "SignName", "Scene", "BusinessType", "AuditStatus",
+                          "SignStatus", "CarrierRegistration"]
 TEMPLATE_CANDIDATE_COLUMNS = ["Index", "TemplateCode", "TemplateName", "TemplateContent",
                               "Variables"]
 RECEIPT_COLUMNS = ["PhoneNum", "SendStatusText", "ErrCode", "SendDate", "ReceiveDate",
@@ -488,7 +574,8 @@ def query_sign(client, sign_name):
 @click.option("-t", "--template-code", required=True, help="Template code.")
 @run_operation()
 def query_template(client, template_code):
-    """Show one template: status (1 approved) and content (GetSmsTemplate).
+    """Show one template: status (1 approved) and content (GetSmsTemplate), with the
+    ${...} Variables its content needs added.
 
     \b
     Example:
@@ -498,18 +585,22 @@ def query_template(client, template_code):
 
 
 @cli.command("query-status")
-@click.option("-p", "--phone-numbers", "phone_number", required=True,
-              help="The one number to look up.")
+@click.option("-p", "--phone-number", "phone_number",
+              help="The one number to look up (required).")
 @click.option("--send-date", metavar="YYYYMMDD",
               help="Day of the send [default: today in UTC+8, the service's calendar].")
 @click.option("--biz-id", help="BizId returned by send, for an exact match.")
 @click.option("--page-size", default=10, show_default=True, help="Records per page (1 to 50).")
-@click.option("--current-page", default=1, show_default=True, help="Page number, from 1.")
+@click.option("--page-index", "current_page", default=1, show_default=True,
+              help="Page number, from 1.")
 @click.option("--wait", is_flag=True,
               help="Poll until every message is delivered (exit 0) or failed (exit 1); "
-                   "exit 5 if still in flight at --timeout.")
-@click.option("--timeout", default=120, show_default=True, help="Seconds --wait may take.")
-@click.option("--no-mask", is_flag=True, help="Show full phone numbers in the table.")
+                   "exit 5 if still in flight at --timeout, printing the last receipts "
+                   "seen (Wait.Records, Wait.InFlight).")
+@click.option("--timeout", type=int, help="Seconds --wait may take [default: 120].")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+@old_name("phone_number", "--phone-numbers")
+@old_name("current_page", "--current-page")
 @run_operation(rows="SmsSendDetailDTOs.SmsSendDetailDTO", mask="PhoneNum",
                columns=lambda o: RECEIPT_COLUMNS)
 def query_status(client, phone_number, send_date, biz_id, page_size, current_page, wait,
@@ -517,24 +608,27 @@ def query_status(client, phone_number, send_date, biz_id, page_size, current_pag
     """Delivery receipts for one number on one day (QuerySendDetails).
 
     Adds SendStatusText (1 in flight, 2 failed, 3 delivered) and ErrCodeMeaning to each
-    record. Numbers are masked in the table unless --no-mask.
+    record. Phone numbers are masked (table and JSON) unless --no-mask.
 
     \b
     Examples:
       {prog} query-status -p 13800138000 --send-date 20260326 --biz-id '1234^0'
       {prog} query-status -p 13800138000 --biz-id '1234^0' --wait --timeout 60
     """
+    _required(phone_number, "--phone-number")
+    if timeout is not None and not wait:
+        raise InputError("--timeout", "applies only with --wait")
     return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
-                               current_page, wait_timeout=timeout if wait else None)
+                               current_page, wait_timeout=(timeout or 120) if wait else None)
 
 
 @cli.command("query-statistics")
 @click.option("--start-date", required=True, metavar="YYYYMMDD", help="First day.")
 @click.option("--end-date", required=True, metavar="YYYYMMDD", help="Last day.")
-@click.option("--is-globe", default="1", show_default=True,
-              help="1 domestic, 2 international / Hong Kong, Macao, Taiwan.")
-@click.option("--template-type", help="0 code, 1 notification, 2 marketing, "
-                                      "3 international, 7 digital.")
+@click.option("--is-globe", type=click.Choice(sorted(validation.IS_GLOBE)), default="1",
+              show_default=True, help="1 domestic, 2 international / Hong Kong, Macao, Taiwan.")
+@click.option("--template-type", type=click.Choice(sorted(validation.TEMPLATE_TYPES)),
+              help="0 code, 1 notification, 2 marketing, 3 international, 7 digital.")
 @click.option("-s", "--sign-name", help="Only this signature.")
 @page_options(10)
 @run_operation(rows="Data.TargetList")
@@ -554,21 +648,28 @@ def query_statistics(client, start_date, end_date, is_globe, template_type, sign
 @cli.command("list-qualifications")
 @click.option("--qualification-group-name", help="Filter by qualification name.")
 @click.option("--company-name", help="Filter by company name.")
-@click.option("--state", help="INIT, PASS, NOT_PASS, NOT_FINISH or CANCEL.")
+@click.option("--state", type=click.Choice(list(validation.QUALIFICATION_STATES)),
+              help="INIT under review, PASS approved, NOT_PASS rejected, NOT_FINISH "
+                   "incomplete, CANCEL cancelled.")
 @click.option("--work-order-id", help="Filter by work order id.")
 @click.option("--legal-person-name", help="Filter by legal person.")
 @click.option("--use-by-self", type=click.BOOL, help="true: for your own business.")
-@page_options(20, "--page-no")
+@click.option("--all", "walk_all", is_flag=True, help="Every page, numbered.")
+@page_options(20, "--page-index", "page_no")
+@old_name("page_no", "--page-no")
 @run_operation(rows="Data.List")
-def list_qualifications(client, **filters):
+def list_qualifications(client, walk_all, **filters):
     """List SMS qualification records (QuerySmsQualificationRecord).
 
     See references/sms-qualification.md for fields and states.
 
     \b
-    Example:
+    Examples:
       {prog} list-qualifications --state PASS --page-size 20
+      {prog} list-qualifications --all
     """
+    if walk_all:
+        return _ops().all_qualifications(client, **filters)
     return _ops().list_qualifications(client, **filters)
 
 
@@ -613,32 +714,47 @@ def precheck():
     if settings.dry_run:
         raise InputError("--dry-run", "precheck only reads the local aliyun CLI; run it "
                                       "without --dry-run")
-    with Client(_checked(settings, {})) as client:
-        result = client.run_precheck(fresh=True)
-    _emit(output.render(asdict(result), settings.format, query, "steps"))
+    try:
+        with Client(_checked(settings, {})) as client:
+            result = client.run_precheck(fresh=True)
+    except SkillError as exc:
+        if exc.result is not None:
+            _emit(output.render(exc.result, settings.format, query, "steps"))
+        raise
+    _emit(output.render({"ok": True, **asdict(result)}, settings.format, query, "steps"))
 
 
 @cli.command()
 @click.argument("code")
-def explain(code):
+@click.option("--message", metavar="TEXT",
+              help="The gateway's Message, e.g. '触发分钟级流控Permits:1': for "
+                   "isv.BUSINESS_LIMIT_CONTROL, which window was hit and when to retry.")
+def explain(code, message):
     """Meaning and next step for an error code, from references/sms-error-codes.md.
 
     \b
     Examples:
       {prog} explain isv.BUSINESS_LIMIT_CONTROL
+      {prog} explain isv.BUSINESS_LIMIT_CONTROL --message '触发小时级流控Permits:5'
       {prog} explain MOBILE_NOT_ON_SERVICE
     """
     from sms_skill import output, references
 
     settings = _settings(click.get_current_context())
+    _no_dry_run(settings, "explain")
     _clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
-        raise InputError("CODE", f"{code} is not in references/sms-error-codes.md;",
-                         "See the Triage section of that file; for a send, check delivery "
+        raise InputError("", f"{code} is not in references/sms-error-codes.md;",
+                         "see the Triage section of that file; for a send, check delivery "
                          "with query-status.")
     data = {"Code": entry.code, "Meaning": entry.meaning, "NextStep": entry.action,
             "Section": entry.section, "MayHaveBeenProcessed": entry.may_have_been_processed}
+    if message is not None:
+        from sms_skill import limits
+
+        data["MessageMeans"] = (limits.translate(message) if entry.code == limits.THROTTLE_CODE
+                                else None) or "no known window in this message"
     _emit(output.render(data, settings.format, output.compile_query(settings.query)))
 
 
@@ -669,6 +785,7 @@ def _store_command(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
+        _no_dry_run(settings, "campaign " + click.get_current_context().info_name)
         _clean_up_dead_runs()
         store = campaigns.Store()
         try:
@@ -744,6 +861,15 @@ def campaign_retry(client, campaign_id, parallel, rate):
                            on_chunk=_progress())
 
 
+def _campaign_reconcile_outcome(result: object) -> SkillError | None:
+    """Exit 0 once reconcile settled every chunk it could (chunks back to planned or failed
+    are not its failure); exit 5 while some stay in doubt."""
+    from sms_skill.errors import OutcomeUnknown
+
+    error = _campaign_outcome(result)
+    return error if isinstance(error, OutcomeUnknown) else None
+
+
 @campaign.command("reconcile")
 @click.argument("campaign_id", metavar="ID")
 @click.option("--min-age", default=120, show_default=True,
@@ -755,7 +881,9 @@ def campaign_reconcile(client, campaign_id, min_age):
 
     A receipt with the chunk's own OutId means it was sent; none, for a chunk older than
     --min-age seconds, means it never arrived, and `--resume ID` will send it. Younger
-    chunks without a receipt, and chunks a running run is sending, are left for later.
+    chunks without a receipt, chunks whose receipts could not be read, and chunks a running
+    run is sending, are left for later. Exit 0 once every chunk is settled, 5 while some
+    stay in doubt.
 
     \b
     Example:
@@ -835,6 +963,7 @@ def history(ctx, limit, no_mask, with_chunks):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     int_range(limit, "--limit", 1, 100_000)
+    _no_dry_run(settings, "history")
     _checked(settings, {})
     _clean_up_dead_runs()
     journal = Journal()
@@ -878,29 +1007,168 @@ def history_prune(older_than):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     age = validation.duration(older_than, "--older-than")
+    _no_dry_run(settings, "history prune")
     _checked(settings, {})
     _clean_up_dead_runs()
     _emit(output.render(retention.prune_older_than(age), settings.format, query))
 
 
-def _fail(message: str, code: int) -> int:
+@cli.group(cls=Group)
+def suppression():
+    """Numbers that cannot receive: sends and campaigns skip them and say how many.
+
+    A delivery receipt (query-status, --wait, reconcile, campaign reconcile) that failed
+    with a permanent code (marked in references/sms-error-codes.md: empty or invalid
+    number, blocklisted, opted out) puts the number here. Numbers are masked unless
+    --no-mask; any spelling of a number is the same entry.
+
+    \b
+    Examples:
+      {prog} suppression list
+      {prog} suppression add 13800138000 --reason "asked to stop"
+      {prog} suppression remove 13800138000
+      {prog} suppression import bounced.txt
+    """
+
+
+def _suppression(body: Callable) -> Callable:
+    """A suppression command: local only, output rendered like any result."""
+
+    @functools.wraps(body)
+    def command(**options: object) -> None:
+        from sms_skill import output
+
+        settings = _settings(click.get_current_context())
+        query = output.compile_query(settings.query)
+        _checked(settings, options)
+        _clean_up_dead_runs()
+        _emit(output.render(body(**options), settings.format, query))
+
+    return command
+
+
+@suppression.command("list")
+@click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
+@_suppression
+def suppression_list(no_mask):
+    """The numbers on the list, newest first, with why they are there."""
+    from sms_skill import suppression as listed
+
+    return listed.listing(unmask=no_mask)
+
+
+@suppression.command("add")
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@click.option("--reason", default="added by hand", show_default=True,
+              help="Why (shown by `suppression list`).")
+@_suppression
+def suppression_add(numbers, reason):
+    """Put numbers on the list: later sends skip them."""
+    from sms_skill import suppression as listed
+
+    return listed.add_numbers(numbers, reason)
+
+
+@suppression.command("remove")
+@click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
+@_suppression
+def suppression_remove(numbers):
+    """Take numbers off the list (e.g. a number that works again)."""
+    from sms_skill import suppression as listed
+
+    return listed.remove_numbers(numbers)
+
+
+@suppression.command("import")
+@click.argument("source", metavar="FILE")
+@click.option("--reason", default="imported", show_default=True,
+              help="Why (shown by `suppression list`).")
+@_suppression
+def suppression_import(source, reason):
+    """Add every number of FILE: one per line or a CSV with a phone column; - for stdin."""
+    from sms_skill import suppression as listed
+
+    return listed.import_file(source, reason)
+
+
+#: Set by run() when the command line asks for ``--format json``: errors go out as JSON.
+_JSON_ERRORS = {"on": False}
+
+
+def _asks_for_json(argv: list[str]) -> bool:
+    """``--format json`` anywhere before a ``--`` (read before parsing, so that even a
+    usage error is reported in the format asked for)."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return False
+        if arg == "--format=json" or (arg == "--format" and argv[index + 1:index + 2] ==
+                                      ["json"]):
+            return True
+    return False
+
+
+def _fail(message: str, code: int, hint: str = "", **extra: object) -> int:
+    """One line ``error: ...`` on stderr; with --format json, ``{"error": {...}}``: the
+    message, the exit code, ``next`` (what to do) and any detail such as the option."""
     from sms_skill.redaction import redact
 
-    click.echo(f"error: {validation.one_line(redact(message))}", err=True)
+    if not _JSON_ERRORS["on"]:
+        text = f"{message} {hint}".strip()
+        click.echo(f"error: {validation.one_line(redact(text))}", err=True)
+        return code
+    import json
+
+    error = {"message": validation.one_line(redact(message)), "exit_code": code,
+             "next": validation.one_line(redact(hint)) if hint else ""}
+    error.update({key: value for key, value in extra.items() if value})
+    click.echo(json.dumps({"error": error}, ensure_ascii=False), err=True)
     return code
+
+
+def _skill_failure(exc: SkillError) -> int:
+    extra = {"option": getattr(exc, "option", None),
+             "api_code": getattr(exc, "code", None)}
+    hint = exc.hint
+    if not hint and isinstance(exc, InputError) and _JSON_ERRORS["on"]:
+        hint = "fix the option named and run the command again (see its --help)."
+    return _fail(exc.message, exc.exit_code, hint, **extra)
+
+
+def _help_width() -> int | None:
+    """The width click gives help (``$COLUMNS``, else the terminal's, else 80; at most
+    max_content_width), without the shutil import that costs every --help a few ms.
+    None when click's test runner forces a width of its own."""
+    from click import formatting
+
+    if formatting.FORCED_WIDTH is not None:
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return max(min(columns or 80, CONTEXT["max_content_width"]) - 2, 50)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code instead of exiting."""
+    _JSON_ERRORS["on"] = _asks_for_json(list(sys.argv[1:] if argv is None else argv))
     try:
-        cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+        cli.main(args=argv, prog_name=PROG, standalone_mode=False,
+                 terminal_width=_help_width())
         return 0
     except _NO_ARGS_IS_HELP as exc:
         click.echo(exc.ctx.get_help())
         return 0
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else PROG
-        return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        if not _JSON_ERRORS["on"]:
+            return _fail(f"{exc.format_message()} (see `{command} --help`)", USAGE)
+        return _fail(exc.format_message(), USAGE, f"see `{command} --help`.")
     except click.ClickException as exc:
         return _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -908,7 +1176,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.Abort:
         return _fail("aborted", 130)
     except SkillError as exc:
-        return _fail(str(exc), exc.exit_code)
+        return _skill_failure(exc)
     except Interrupted as exc:
         return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
     except (BrokenPipeError, StdoutClosed):
@@ -925,6 +1193,9 @@ def run(argv: list[str] | None = None) -> int:
 
 def main() -> None:
     install_signal_handlers()
+    if sys.stdout is None:  # started with fd 1 closed (`>&-`): a result would be lost
+        sys.exit(_fail("stdout is closed; nothing was run: give it a file or a pipe "
+                       "(e.g. > result.json).", 3))
     try:
         code = run()
         try:

@@ -34,11 +34,17 @@ class Client:
         dry_run: bool = False,
         echo: Callable[[str], None] | None = None,
         report: Callable[[str], None] = _stderr,
+        collect: list[list[str]] | None = None,
+        confirmed: bool = False,
     ) -> None:
         self.target = target or builder.Target(builder.default_region())
         self.dry_run = dry_run
+        #: The caller passed the user's approval (--yes) for the CLI's safety policy.
+        self.confirmed = confirmed
         self.echo = echo or (lambda line: print(line, flush=True))
         self.report = report
+        #: In dry-run mode, the commands are appended here instead of echoed, when given.
+        self.collect = collect
         #: Product calls started so far (an interrupted send before its call sent nothing).
         self.product_calls = 0
         self._env: dict[str, str] = {}
@@ -60,19 +66,17 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-             detached: bool = False) -> Completed:
+    def _run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Completed:
         """Every aliyun process of the run, each bounded by the call timeout."""
         from sms_skill import runner
 
         merged = {**self._env, **(env or {})}
-        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged,
-                          detached=detached)
+        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged)
 
     def _config_call(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                     check: bool = True, detached: bool = False) -> Completed:
+                     check: bool = True) -> Completed:
         """A non-product aliyun call (version, configure, plugin)."""
-        done = self._run(argv, env=env, detached=detached)
+        done = self._run(argv, env=env)
         if check and (done.timed_out or done.truncated or done.returncode != 0):
             from sms_skill.errors import EnvironmentProblem
 
@@ -82,23 +86,38 @@ class Client:
 
     def run_precheck(self, *, fresh: bool = False) -> PrecheckResult:
         """Pre-check (cached unless ``fresh``), credentials, then AI mode on."""
-        from sms_skill import precheck
+        from sms_skill import paths, precheck
+        from sms_skill.errors import EnvironmentProblem
 
-        aliyun = precheck.locate_aliyun()
+        paths.home()  # the aliyun CLI keeps its profiles and AI mode under $HOME
         steps = precheck.Precheck(self._config_call, self.report)
         profile = self.target.profile
-        result = None if fresh else precheck.cached(aliyun, profile)
-        needs_plugins = result is None
-        if result is None:
-            result = steps.version(aliyun, profile)
-        source = precheck.check_credentials(profile=profile)
-        if fresh:
-            self.report(f"credentials: found in {source}")
-        self._env = dict(result.env)
-        self._begin()
-        if needs_plugins:
-            result = steps.plugins(result)
+        result, stage = None, "aliyun"
+        try:
+            aliyun = precheck.locate_aliyun()
+            stage = "version"
+            result = None if fresh else precheck.cached(aliyun, profile)
+            needs_plugins = result is None
+            if result is None:
+                result = steps.version(aliyun, profile)
+            stage = "credentials"
+            source = precheck.check_credentials(profile=profile)
+            if fresh:
+                self.report(f"credentials: found in {source}")
+                result.steps.append({"step": "credentials", "ok": True, "detail": source})
             self._env = dict(result.env)
+            self._begin()
+            stage = "plugin-update"
+            if needs_plugins:
+                result = steps.plugins(result)
+                self._env = dict(result.env)
+        except EnvironmentProblem as exc:
+            if fresh:  # the precheck command reports each step so far and the failed one
+                failed = {"step": stage, "ok": False, "detail": str(exc)}
+                exc.result = {"ok": False, "failed_step": stage,
+                              "steps": [*(result.steps if result else []), failed]}
+            raise
+        if needs_plugins:
             try:
                 precheck.save(result)
             except OSError as exc:  # only costs a pre-check on the next run
@@ -146,8 +165,53 @@ class Client:
             self.report(f"warning: a killed run left AI mode on and it could not be switched "
                         f"off ({exc}); run `aliyun configure ai-mode disable`.")
 
+    def call_each(self, calls: Sequence[tuple[str, Mapping[str, object]]], *,
+                  parallel: int = 4) -> list[dict]:
+        """Independent product calls of one operation (lookups, pages), up to ``parallel``
+        at a time: AI mode is switched on once before them and stays on for all. Returns
+        the answers in the order of ``calls``, or raises the error of the first failed call
+        in that order once all have ended. A dry run prints each command in order."""
+        if self.dry_run or len(calls) < 2:
+            return [self.call(action, params) for action, params in calls]
+        self.ensure_started()
+        import threading
+
+        outcomes: list[tuple[bool, object]] = [(False, None)] * len(calls)
+        pending = iter(range(len(calls)))
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    index = next(pending, None)
+                if index is None:
+                    return
+                try:
+                    outcomes[index] = (True, self.call(*calls[index]))
+                except BaseException as exc:  # handed to the caller's thread below
+                    outcomes[index] = (False, exc)
+
+        threads = [threading.Thread(target=worker, name=f"call-{n}", daemon=True)
+                   for n in range(min(parallel, len(calls)))]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # a signal: the lookups still running are stopped, not waited
+            from sms_skill import runner
+
+            runner.stop_running()
+            for thread in threads:
+                thread.join(timeout=tunables.seconds(tunables.CALL_TIMEOUT))
+            raise
+        for ok, value in outcomes:
+            if not ok:
+                raise value  # type: ignore[misc]
+        return [value for _, value in outcomes]  # type: ignore[misc]
+
     def command(self, action: str, params: Mapping[str, object]) -> list[str]:
-        return builder.product_command(action, params, self.target)
+        return builder.product_command(action, params, self.target, confirmed=self.confirmed)
 
     def call(self, action: str, params: Mapping[str, object], *, recipient: str = "") -> dict:
         """One product call; returns the parsed response, or ``{}`` in dry-run mode.
@@ -156,7 +220,10 @@ class Client:
         """
         argv = self.command(action, params)
         if self.dry_run:
-            self.echo(shlex.join(argv))
+            if self.collect is not None:
+                self.collect.append(argv)
+            else:
+                self.echo(shlex.join(argv))
             return {}
         self.ensure_started()
         from sms_skill import responses

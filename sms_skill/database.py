@@ -4,7 +4,6 @@ overlap. Files are private (0600); a database that cannot be used is a StoragePr
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -83,13 +82,11 @@ def connect(path: Path, schema: str, added_columns: dict[str, list[str]] | None 
         paths.private_file(path)  # SQLite gives its -wal and -shm files the same mode
         db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None,
                              check_same_thread=False, factory=Connection)
-        lock = open(paths.private_file(Path(f"{path}.lock")), "a")  # noqa: SIM115
     except (sqlite3.Error, OSError) as exc:
         raise storage_error(path, exc) from exc
     db.path = path
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
+    try:
+        with paths.exclusive(Path(f"{path}.lock")):
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
             for table, columns in (added_columns or {}).items():
@@ -98,11 +95,11 @@ def connect(path: Path, schema: str, added_columns: dict[str, list[str]] | None 
                     if column.split()[0] not in have:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             db.executescript(after)
-        except BaseException:
-            db.close()
-            raise
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    except BaseException as exc:
+        db.close()
+        if isinstance(exc, OSError):  # the lock file: unusable, or held too long
+            raise storage_error(path, exc) from exc
+        raise
     return db
 
 

@@ -8,12 +8,17 @@ ENVIRONMENT = 3
 VERIFY_REFUSED = 4
 OUTCOME_UNKNOWN = 5
 DUPLICATE = 6
+CONFIRMATION_REQUIRED = 7
+OVER_LIMIT = 8
 
 
 class SkillError(Exception):
     """Base class: ``message`` says what failed, ``hint`` what to do next."""
 
     exit_code = API_FAILURE
+    #: What the command saw before failing, printed on stdout when set (e.g. the last
+    #: receipts of ``query-status --wait``), so that the caller can decide on it.
+    result: object = None
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -56,6 +61,20 @@ class StorageProblem(EnvironmentProblem):
     damaged or locked). Raised before anything is sent."""
 
 
+class PolicyDenied(EnvironmentProblem):
+    """A deny rule of the aliyun CLI's safety policy blocked the command: nothing was sent."""
+
+    code = "SafetyPolicy.Denied"
+
+
+class ConfirmationRequired(EnvironmentProblem):
+    """A confirm rule of the aliyun CLI's safety policy wants the user's approval first:
+    nothing was sent. Re-running with ``--yes`` passes the approval through."""
+
+    exit_code = CONFIRMATION_REQUIRED
+    code = "SafetyPolicy.ConfirmationRequired"
+
+
 class VerifyRefused(SkillError):
     """``--verify`` found the signature or template not approved, or variables missing."""
 
@@ -77,6 +96,13 @@ class DuplicateSend(SkillError):
     """The same send was made recently; ``--force`` overrides."""
 
     exit_code = DUPLICATE
+
+
+class OverLimit(SkillError):
+    """A send would exceed a documented per-number limit: nothing was sent; wait until the
+    time given, or ``--force``."""
+
+    exit_code = OVER_LIMIT
 
 
 class RunInterrupted(SkillError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sms_skill import database, ledger, tunables
+from sms_skill.errors import InputError
 from sms_skill.liveness import is_alive
 from sms_skill.validation import recipient_key
 
@@ -70,7 +71,9 @@ class Journal:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or database.default_path()
-        self._db = database.connect(self.path, SCHEMA)
+        self._db = database.connect(self.path, SCHEMA, ledger.ADDED_COLUMNS)
+        #: Recipients of the last ``reserve`` left out as on the suppression list.
+        self.suppressed = 0
         self.prune(tunables.retention_cutoff())  # the documented retention
 
     def close(self) -> None:
@@ -86,25 +89,35 @@ class Journal:
     def reserve(self, *, action: str, recipients: Sequence[str], sign_names: Sequence[str],
                 template_code: str, params: object, messages: Sequence[str],
                 out_id: str | None, force: bool = False, skip_sent: bool = False,
+                signs: Sequence[str | None] | None = None, template_type: object = None,
                 ) -> tuple[int, list[int]]:
         """Record a send about to be made, and the positions of the recipients it goes to.
 
         Refused with DuplicateSend (exit 6) when a recipient got, or may have got, the same
         message (``messages[i]`` for ``recipients[i]``) within the duplicate window, unless
         ``force``; ``skip_sent`` leaves those recipients out instead (all of them: refused).
+        Refused with OverLimit (exit 8) when one more send to a recipient would exceed a
+        per-number limit (``signs[i]`` is recipient i's signature; ``template_type``, when
+        known, the template's TemplateType), unless ``force``.
         """
         now = time.time()
         keys = [recipient_key(r) for r in recipients]
         with database.immediate(self._db) as db:
             self._settle_dead(db)
             ledger.prune(db, now)
-            keep = list(range(len(recipients)))
+            keep = self._unsuppressed(db, keys)
             if not force:
-                conflicts = ledger.check(db, recipients, keys, messages, now)
-                if conflicts and skip_sent and len(conflicts.recipients) < len(set(keys)):
+                conflicts = ledger.check(db, [recipients[i] for i in keep],
+                                         [keys[i] for i in keep],
+                                         [messages[i] for i in keep], now)
+                if conflicts and skip_sent and len(conflicts.recipients) < len(
+                        {keys[i] for i in keep}):
                     keep = [i for i in keep if keys[i] not in conflicts.recipients]
                 elif conflicts:
-                    raise conflicts.error(single=True)
+                    raise conflicts.error(single=True, skip_sent=skip_sent)
+            ledger.learn_kind(db, template_code, template_type)
+            if not force:
+                self._check_limits(db, recipients, keys, keep, signs, template_code, now)
             kept = [recipients[i] for i in keep]
             cursor = db.execute(
                 "INSERT INTO sends (created, fingerprint, action, recipients, sign_names,"
@@ -113,8 +126,37 @@ class Journal:
                  ",".join(kept), ",".join(sign_names), template_code, out_id, os.getpid()))
             send_id = int(cursor.lastrowid)
             ledger.record(db, [keys[i] for i in keep], [messages[i] for i in keep],
-                          f"send-{send_id}", now=now)
+                          f"send-{send_id}", now=now,
+                          signs=[signs[i] for i in keep] if signs else None,
+                          template=template_code)
             return send_id, keep
+
+    def _unsuppressed(self, db: sqlite3.Connection, keys: list[str]) -> list[int]:
+        """Positions of the recipients not on the suppression list (``self.suppressed``
+        counts the others); all of them on it: InputError, nothing is sent."""
+        from sms_skill import suppression
+
+        listed = suppression.suppressed(db, keys)
+        keep = [i for i, key in enumerate(keys) if key not in listed]
+        self.suppressed = len(keys) - len(keep)
+        if not keep:
+            raise InputError("", f"every recipient ({len(keys)}) is on the suppression list "
+                             "(a receipt said the number cannot receive); nothing was sent;",
+                             "see `suppression list`; `suppression remove NUMBER` if the "
+                             "number works again.")
+        return keep
+
+    @staticmethod
+    def _check_limits(db: sqlite3.Connection, recipients: Sequence[str], keys: list[str],
+                      keep: list[int], signs: Sequence[str | None] | None, template: str,
+                      now: float) -> None:
+        from sms_skill import limits
+
+        planned = [(recipients[i], keys[i], signs[i] if signs else None) for i in keep]
+        history = ledger.recent(db, [keys[i] for i in keep], now - limits.LOOKBACK)
+        found = limits.breaches(planned, history, template, ledger.kind_of(db, template), now)
+        if found:
+            raise limits.refusal(found, len(keep), now)
 
     def finish(self, send_id: int, outcome: str, biz_id: str | None = None,
                code: str | None = None) -> None:
@@ -141,6 +183,16 @@ class Journal:
             db.execute("UPDATE sends SET outcome=?, code=? WHERE id=? AND outcome='unknown'",
                        (outcome, "reconciled", send_id))
             ledger.settle(db, f"send-{send_id}", 0, outcome)
+
+    def sharing_out_id(self, out_id: str, recipient: str, start: float, end: float) -> int:
+        """How many sends made between ``start`` and ``end`` to ``recipient`` (any spelling)
+        carry ``out_id``, leaving out those refused outright (nothing was sent)."""
+        key = recipient_key(recipient)
+        rows = self._db.execute(
+            "SELECT recipients FROM sends WHERE out_id=? AND created>=? AND created<? AND NOT"
+            " (outcome='failed' AND COALESCE(code, '')!='reconciled')", (out_id, start, end))
+        return sum(1 for (listed,) in rows
+                   if key in {recipient_key(r) for r in listed.split(",")})
 
     def prune(self, before: float) -> int:
         """Forget sends made before ``before`` (epoch seconds) that are not in progress;

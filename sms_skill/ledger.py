@@ -40,7 +40,16 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE INDEX IF NOT EXISTS ledger_recipient ON ledger (recipient, message, at);
 CREATE INDEX IF NOT EXISTS ledger_origin ON ledger (origin, part);
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
+CREATE TABLE IF NOT EXISTS template_kinds (
+    template TEXT PRIMARY KEY, kind TEXT NOT NULL, at REAL NOT NULL
+);
 """
+#: Columns added after the first release (the per-number limits count per signature and
+#: template): older databases get them on open.
+ADDED_COLUMNS = {"ledger": ["sign_name TEXT", "template TEXT"]}
+#: Verification-code templates (TemplateType 0); every other type is a notification or
+#: marketing template for the per-number limits.
+CODE, NOTICE = "code", "notice"
 
 #: The WHERE clause of an entry that blocks a new send: ok within the window, or pending
 #: or unknown within the hold. Parameters: ok_since, unknown_since.
@@ -85,8 +94,9 @@ class Conflicts:
         if label not in self.origins:
             self.origins.append(label)
 
-    def error(self, *, single: bool) -> DuplicateSend:
-        """The refusal: counts, where they came from, masked samples, and what to do."""
+    def error(self, *, single: bool, skip_sent: bool = False) -> DuplicateSend:
+        """The refusal: counts, where they came from, masked samples, and what to do
+        (``skip_sent``: it was given, and left no one to send to)."""
         got = self.states.get("ok", 0)
         maybe = len(self.recipients) - got
         parts = []
@@ -103,7 +113,12 @@ class Conflicts:
         check = (f"check with `{prog.name()} query-status -p {self.samples[0]}`"
                  if single else
                  f"check arrivals with `{prog.name()} campaign reconcile ID` or query-status")
-        if self.total == 1:
+        if skip_sent:
+            message = message.replace("; nothing was sent;",
+                                      "; with --skip-sent nothing is left to send;")
+            hint = (f"{check}; add --force (without --skip-sent) only to send to everyone "
+                    "again on purpose.")
+        elif self.total == 1:
             hint = f"{check}; add --force only if it did not arrive."
         else:
             hint = (f"{check}; add --skip-sent to send only to the others, or --force to "
@@ -166,21 +181,80 @@ def forget(db: sqlite3.Connection, before: float) -> None:
 
 
 def record(db: sqlite3.Connection, keys: Iterable[str], messages: Iterable[str], origin: str,
-           part: int = 0, now: float | None = None) -> None:
-    """Recipients about to be sent to: ``pending`` until ``settle``."""
+           part: int = 0, now: float | None = None, signs: Iterable[str | None] | None = None,
+           template: str | None = None) -> None:
+    """Recipients about to be sent to: ``pending`` until ``settle``; ``signs[i]`` and
+    ``template`` are what the per-number limits count."""
     at = now or time.time()
-    db.executemany("INSERT INTO ledger (recipient, message, at, state, origin, part) "
-                   "VALUES (?,?,?,'pending',?,?)",
-                   ((key, message, at, origin, part) for key, message in zip(keys, messages)))
+    keys = list(keys)
+    signs = list(signs) if signs is not None else [None] * len(keys)
+    db.executemany("INSERT INTO ledger (recipient, message, at, state, origin, part, "
+                   "sign_name, template) VALUES (?,?,?,'pending',?,?,?,?)",
+                   ((key, message, at, origin, part, sign, template)
+                    for key, message, sign in zip(keys, messages, signs)))
 
 
 def record_chunk(db: sqlite3.Connection, campaign_id: str, chunk: int,
                  now: float | None = None) -> None:
     """The rows of one campaign chunk about to be sent: ``pending``."""
-    db.execute("INSERT INTO ledger (recipient, message, at, state, origin, part) "
-               "SELECT key, message, ?, 'pending', campaign_id, chunk FROM campaign_rows "
-               "WHERE campaign_id=? AND chunk=? AND key IS NOT NULL",  # NULL: planned by an
-               (now or time.time(), campaign_id, chunk))  # older version, without keys
+    db.execute("INSERT INTO ledger (recipient, message, at, state, origin, part, sign_name, "
+               "template) SELECT r.key, r.message, ?, 'pending', r.campaign_id, r.chunk, "
+               "coalesce(r.sign_name, c.sign_name), c.template_code FROM campaign_rows r "
+               "JOIN campaigns c ON c.id=r.campaign_id "
+               "WHERE r.campaign_id=? AND r.chunk=? AND r.key IS NOT NULL",  # NULL: planned
+               (now or time.time(), campaign_id, chunk))  # by an older version, without keys
+
+
+def learn_kind(db: sqlite3.Connection, template: str, template_type: object) -> None:
+    """Remember a template's type (from GetSmsTemplate): which limits its sends count in."""
+    if template_type is None or str(template_type).strip() == "":
+        return
+    kind = CODE if str(template_type).strip() == "0" else NOTICE
+    db.execute("INSERT OR REPLACE INTO template_kinds (template, kind, at) VALUES (?,?,?)",
+               (template, kind, time.time()))
+
+
+def kind_of(db: sqlite3.Connection, template: str, schema: str = "") -> str | None:
+    """``code``, ``notice``, or None when the template's type was never looked up."""
+    row = db.execute(f"SELECT kind FROM {schema}template_kinds WHERE template=?",  # noqa: S608
+                     (template,)).fetchone()
+    return row[0] if row else None
+
+
+#: One earlier send to a recipient as the limits count it: (at, signature, template, kind).
+Past = tuple[float, "str | None", "str | None", "str | None"]
+_PAST_COLUMNS = ("l.at, l.sign_name, l.template, k.kind")
+
+
+def recent(db: sqlite3.Connection, keys: Iterable[str], since: float) -> dict[str, list[Past]]:
+    """Every send on record to these recipients since ``since`` (accepted, under way or
+    unknown: each may count against a limit), oldest first."""
+    found: dict[str, list[Past]] = {}
+    for key in set(keys):
+        rows = db.execute(f"SELECT {_PAST_COLUMNS} FROM ledger l LEFT JOIN template_kinds k "  # noqa: S608
+                          "ON k.template=l.template WHERE l.recipient=? AND l.at>=? "
+                          "ORDER BY l.at", (key, since)).fetchall()
+        if rows:
+            found[key] = [tuple(row) for row in rows]
+    return found
+
+
+def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
+                    schema: str = "") -> dict[str, list[Past]]:
+    """``recent`` for every row of a campaign being planned, from ``schema``'s ledger
+    (``known.``: an attached database's); empty when that ledger predates the limits."""
+    have = {row[1] for row in db.execute(f"PRAGMA {schema}table_info(ledger)")}
+    if "template" not in have or not db.execute(
+            f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone():  # noqa: S608
+        return {}
+    found: dict[str, list[Past]] = {}
+    for key, *past in db.execute(
+            f"SELECT r.key, {_PAST_COLUMNS} FROM campaign_rows r "  # noqa: S608
+            f"JOIN {schema}ledger l ON l.recipient=r.key LEFT JOIN {schema}template_kinds k "
+            "ON k.template=l.template WHERE r.campaign_id=? AND l.origin!=? AND l.at>=? "
+            "ORDER BY l.at", (campaign_id, campaign_id, since)):
+        found.setdefault(key, []).append(tuple(past))
+    return found
 
 
 def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,
@@ -195,3 +269,10 @@ def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,
         raise ValueError(f"not an outcome: {outcome!r}")
     db.execute("UPDATE ledger SET state=?, biz_id=coalesce(?, biz_id) WHERE origin=? AND part=?",
                (state, biz_id, origin, part))
+
+
+def campaign_planned(db: sqlite3.Connection, campaign_id: str) -> list[tuple[str, str, str | None]]:
+    """(number, key, signature) of every row of a campaign being planned."""
+    return [tuple(row) for row in db.execute(
+        "SELECT phone, key, sign_name FROM campaign_rows WHERE campaign_id=? AND key IS NOT "
+        "NULL ORDER BY line", (campaign_id,))]

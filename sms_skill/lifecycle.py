@@ -27,8 +27,16 @@ def _raise(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
+_INSTALLED = []
+
+
 def install_signal_handlers() -> None:
-    """Signals become Interrupted; any the shim held while Python started arrive now."""
+    """Signals become Interrupted; any the shim held while Python started arrive now.
+    Once per process: installing again could meet a signal halfway, outside any handler of
+    Interrupted (a traceback), or undo the SIG_IGN that the first one set."""
+    if _INSTALLED:
+        return
+    _INSTALLED.append(True)
     for sig in HANDLED:
         signal.signal(sig, _raise)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED))

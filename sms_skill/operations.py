@@ -25,7 +25,8 @@ def service_today() -> str:
 def journaled_send(client: Client, action: str, build: Callable[[list[int]], dict], *,
                    recipients: list[str], sign_names: list[str], template_code: str,
                    params: object, messages: list[tuple], out_id: str | None,
-                   force: bool = False, skip_sent: bool = False) -> dict:
+                   force: bool = False, skip_sent: bool = False,
+                   template_type: object = None) -> dict:
     """Make a send through the journal and the per-recipient ledger: refused (exit 6) when
     a recipient got, or may have got, the same message recently, unless ``force``;
     ``skip_sent`` sends to the others only. ``messages[i]`` is what makes recipient i's
@@ -45,13 +46,18 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
             action=action, recipients=recipients, sign_names=sign_names,
             template_code=template_code, params=params,
             messages=[message_key(*parts) for parts in messages], out_id=out_id,
-            force=force, skip_sent=skip_sent)
+            force=force, skip_sent=skip_sent, signs=[parts[0] for parts in messages],
+            template_type=template_type)
     except BaseException:
         journal.close()
         raise
-    if len(keep) < len(recipients):
-        client.report(f"--skip-sent: skipped {len(recipients) - len(keep)} recipient(s) who "
-                      f"got this message, or may have; sending to the other {len(keep)}.")
+    if journal.suppressed:
+        client.report(f"suppression: skipped {journal.suppressed} number(s) on the "
+                      "suppression list (`suppression list`).")
+    if len(keep) + journal.suppressed < len(recipients):
+        client.report(f"--skip-sent: skipped {len(recipients) - len(keep) - journal.suppressed}"
+                      " recipient(s) who got this message, or may have; sending to the other "
+                      f"{len(keep)}.")
     outcome, biz_id, code = "unknown", None, None
     calls_before = client.product_calls
     try:
@@ -107,16 +113,18 @@ def send(client: Client, phone_numbers: str, sign_name: str, template_code: str,
     v.non_empty(template_code, "--template-code")
     params = v.template_param(template_param)
     v.out_id(out_id)
+    template_type = None
     if verify:
         from sms_skill import verify as verifying
 
-        verifying.verify_send(client, [sign_name], template_code, [params or {}])
+        template_type = verifying.verify_send(client, [sign_name], template_code,
+                                              [params or {}])
     out_id = out_id or new_out_id()
     return journaled_send(client, "SendSms", lambda keep: api.send_sms(
         ",".join(numbers[i] for i in keep), sign_name, template_code, template_param, out_id,
     ), recipients=numbers, sign_names=[sign_name], template_code=template_code,
         params=params, messages=[(sign_name, template_code, params)] * len(numbers),
-        out_id=out_id, force=force, skip_sent=skip_sent)
+        out_id=out_id, force=force, skip_sent=skip_sent, template_type=template_type)
 
 
 def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
@@ -137,11 +145,12 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
             sms_up_extend_code_json, "--sms-up-extend-code-json")
     v.same_length(arrays)
     v.out_id(out_id)
+    template_type = None
     if verify:
         from sms_skill import verify as verifying
 
-        verifying.verify_send(client, sorted(set(signs)), template_code,
-                              params or [{}] * len(numbers))
+        template_type = verifying.verify_send(client, sorted(set(signs)), template_code,
+                                              params or [{}] * len(numbers))
     out_id = out_id or new_out_id()
     given = {"PhoneNumberJson": phone_number_json, "SignNameJson": sign_name_json,
              "TemplateParamJson": template_param_json,
@@ -165,17 +174,21 @@ def batch_send(client: Client, phone_number_json: str, sign_name_json: str,
                           params=[list(pair) for pair in zip(numbers, signs, per_row)],
                           messages=[(sign, template_code, row)
                                     for sign, row in zip(signs, per_row)],
-                          out_id=out_id, force=force, skip_sent=skip_sent)
+                          out_id=out_id, force=force, skip_sent=skip_sent,
+                          template_type=template_type)
 
 
 def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     """Settle single and batch sends of the last 24 hours whose outcome is unknown, from
     delivery receipts: a receipt carrying the send's OutId for its first recipient means it
-    was accepted (``ok``); none, for a send at least ``min_age`` seconds old, means it never
-    arrived (``failed``: the same send may be made again). Younger sends stay unknown."""
+    was accepted (``ok``); none in a well-formed answer, for a send at least ``min_age``
+    seconds old, means it never arrived (``failed``: the same send may be made again).
+    Younger sends, sends whose OutId other sends to that number that day share, and sends
+    whose receipts could not be read stay unknown, with a note saying why."""
     import time
 
-    from sms_skill import delivery
+    from sms_skill import delivery, suppression
+    from sms_skill.errors import ApiFailure
     from sms_skill.journal import Journal
     from sms_skill.ledger import UNKNOWN_HOLD_SECONDS
 
@@ -189,12 +202,27 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
                 settled.append({**was, "now": "unknown", "note": "no OutId to match: check "
                                 f"with `query-status -p {entry.recipients[0]}`"})
                 continue
-            day = datetime.fromtimestamp(entry.created, SERVICE_TZ).strftime("%Y%m%d")
-            response = client.call("QuerySendDetails",
-                                   api.query_send_details(entry.recipients[0], day))
-            if client.dry_run:
+            day = datetime.fromtimestamp(entry.created, SERVICE_TZ)
+            sharing = journal.sharing_out_id(entry.out_id, entry.recipients[0],
+                                             _day_start(day), _day_start(day) + 86400)
+            if sharing > 1:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"OutId {entry.out_id!r} is shared by {sharing} sends to this number that"
+                    " day, so a receipt cannot tell which one arrived: check with "
+                    f"`query-status -p {entry.recipients[0]}`, or resend with --force")})
                 continue
-            found = any(r.get("OutId") == entry.out_id for r in delivery.records(response))
+            try:
+                receipts = delivery.day_receipts(client, entry.recipients[0],
+                                                 day.strftime("%Y%m%d"))
+            except (delivery.Undecided, ApiFailure) as exc:
+                settled.append({**was, "now": "unknown", "note": (
+                    f"could not tell: {getattr(exc, 'message', exc)}; run `reconcile` again "
+                    f"later or check with `query-status -p {entry.recipients[0]}`")})
+                continue
+            if receipts is None:  # dry run
+                continue
+            suppression.note_receipts(receipts, entry.recipients[0], client.report)
+            found = any(r.get("OutId") == entry.out_id for r in receipts)
             age = time.time() - entry.created
             if not found and age < min_age:
                 settled.append({**was, "now": "unknown",
@@ -206,6 +234,11 @@ def reconcile_sends(client: Client, min_age: float = 120) -> dict:
     finally:
         journal.close()
     return {"settled": settled}
+
+
+def _day_start(moment: datetime) -> float:
+    """The epoch seconds at which the service's calendar day of ``moment`` began."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 def _page(page_index: object, page_size: object, max_size: int = 50,
@@ -233,8 +266,13 @@ def query_sign(client: Client, sign_name: str) -> dict:
 
 def query_template(client: Client, template_code: str) -> dict:
     """GetSmsTemplate: status and content of one template."""
+    from sms_skill.verify import template_variables
+
     code = v.non_empty(template_code, "--template-code")
-    return client.call("GetSmsTemplate", {"TemplateCode": code})
+    response = client.call("GetSmsTemplate", {"TemplateCode": code})
+    if response.get("TemplateContent") is not None:
+        response["Variables"] = template_variables(response["TemplateContent"])
+    return response
 
 
 def query_status(client: Client, phone_number: str, send_date: str | None = None,
@@ -248,9 +286,9 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
     """
     from sms_skill import delivery
 
-    number = v.phone_number(phone_number, "--phone-numbers")
+    number = v.phone_number(phone_number, "--phone-number")
     date = v.calendar_date(send_date, "--send-date") if send_date else service_today()
-    index, size = _page(current_page, page_size, index_option="--current-page")
+    index, size = _page(current_page, page_size)
     if wait_timeout is not None:
         v.int_range(wait_timeout, "--timeout", 1, 24 * 3600)
 
@@ -259,9 +297,27 @@ def query_status(client: Client, phone_number: str, send_date: str | None = None
             number, date, biz_id=biz_id or None, page_size=size, current_page=index))
 
     if wait_timeout is None or client.dry_run:
-        return delivery.decode(fetch())
-    return delivery.wait(fetch, float(wait_timeout), tunables.seconds(tunables.POLL_INTERVAL),
-                         report=client.report)
+        result = delivery.decode(fetch())
+    else:
+        from sms_skill.errors import ApiFailure
+
+        try:
+            result = delivery.wait(fetch, float(wait_timeout),
+                                   tunables.seconds(tunables.POLL_INTERVAL), report=client.report)
+        except ApiFailure as exc:  # some failed: a permanent code still suppresses the number
+            _suppress(client, exc.response, number)
+            raise
+    _suppress(client, result, number)
+    return result
+
+
+def _suppress(client: Client, response: object, number: str) -> None:
+    """Receipts with a permanent failure code put their numbers on the suppression list."""
+    if client.dry_run or not isinstance(response, dict):
+        return
+    from sms_skill import delivery, suppression
+
+    suppression.note_receipts(delivery.records(response), number, client.report)
 
 
 def query_statistics(client: Client, start_date: str, end_date: str, is_globe: object = 1,
@@ -280,10 +336,6 @@ def query_statistics(client: Client, start_date: str, end_date: str, is_globe: o
     })
 
 
-QUALIFICATION_STATES = {"INIT": "under review", "PASS": "approved", "NOT_PASS": "rejected",
-                        "NOT_FINISH": "incomplete", "CANCEL": "cancelled"}
-
-
 def list_qualifications(client: Client, qualification_group_name: str | None = None,
                         company_name: str | None = None, state: str | None = None,
                         work_order_id: object = None, legal_person_name: str | None = None,
@@ -291,10 +343,10 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
                         page_size: int = 20) -> dict:
     """QuerySmsQualificationRecord with its filters."""
     if state is not None:
-        state = v.choice(state, "--state", QUALIFICATION_STATES)
+        state = v.choice(state, "--state", v.QUALIFICATION_STATES)
     if work_order_id is not None:
         work_order_id = v.int_range(work_order_id, "--work-order-id", 1, 2**63 - 1)
-    index, size = _page(page_no, page_size, index_option="--page-no")
+    index, size = _page(page_no, page_size)
     return client.call("QuerySmsQualificationRecord", {
         "QualificationGroupName": qualification_group_name, "CompanyName": company_name,
         "State": state, "WorkOrderId": work_order_id, "LegalPersonName": legal_person_name,
@@ -302,13 +354,47 @@ def list_qualifications(client: Client, qualification_group_name: str | None = N
     })
 
 
+def all_qualifications(client: Client, **filters: object) -> dict:
+    """Every page of QuerySmsQualificationRecord (filters as ``list_qualifications``), as
+    one ``Data.List`` with an ``Index`` per record."""
+    filters.pop("page_no", None)
+    filters.pop("page_size", None)
+    size = 50
+    found: list[dict] = []
+    page = 1
+    while True:
+        response = list_qualifications(client, **filters, page_no=page, page_size=size)
+        data = response.get("Data") or {}
+        items = data.get("List") or []
+        found += items
+        if client.dry_run or not items or len(items) < size or \
+                len(found) >= int(data.get("Total") or 0):
+            break
+        page += 1
+    for index, item in enumerate(found, 1):
+        item["Index"] = index
+    return {**response, "Data": {"Total": len(found), "List": found}}
+
+
 #: Personal data in a qualification: ID numbers, phone numbers, image URLs.
 PERSONAL_FIELDS = frozenset({"LegalPersonIDCardNo", "AdminIDCardNo", "AdminPhoneNo",
-                             "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl"})
+                             "AdminIDCardFrontFace", "AdminIDCardPic", "PicUrl",
+                             "LicensePic"})
 
 
 def _mask_personal(key: str, value: str) -> str:
     return "(url withheld)" if key.endswith(("Face", "Pic", "Url")) else v.mask(value)
+
+
+def _withhold_urls(data: object) -> object:
+    """Any other image or file URL, at any depth, withheld as well."""
+    if isinstance(data, dict):
+        return {key: _withhold_urls(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_withhold_urls(item) for item in data]
+    if isinstance(data, str) and data.lower().startswith(("http://", "https://")):
+        return "(url withheld)"
+    return data
 
 
 def query_qualification(client: Client, qualification_group_id: object,
@@ -319,4 +405,6 @@ def query_qualification(client: Client, qualification_group_id: object,
     order = None if order_id is None else v.int_range(order_id, "--order-id", 1, 2**63 - 1)
     response = client.call("QuerySingleSmsQualification",
                            {"QualificationGroupId": group, "OrderId": order})
-    return response if unmask else v.mask_fields(response, PERSONAL_FIELDS, _mask_personal)
+    if unmask:
+        return response
+    return _withhold_urls(v.mask_fields(response, PERSONAL_FIELDS, _mask_personal))

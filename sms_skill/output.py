@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -35,6 +34,8 @@ def choose_format(fmt: str, stream=None) -> str:
 
 
 def to_json(data: object) -> str:
+    import json  # here, not at the top: --help need not load it
+
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
@@ -46,6 +47,8 @@ def _cell(value: object) -> str:
     if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, (dict, list)):
+        import json
+
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
@@ -95,15 +98,29 @@ def to_table(data: object, rows_path: str | None = None,
             parts.append(to_table(rows, columns=columns) if rows else "(no rows)")
         return "\n\n".join(parts)
     if isinstance(data, list):
-        return "\n".join(_cell(item) for item in data)
+        return "\n".join(_cell(item) for item in data) if data else "(no rows)"
     return _cell(data)
 
 
+def dry_run(commands: list[list[str]], fmt: str) -> str:
+    """What a dry run would call: shell-quoted lines in a table format, else one JSON
+    document with each command as a line and as its argv. (--query is for the result a
+    real run prints, so it does not apply here.)"""
+    import shlex
+
+    lines = [shlex.join(argv) for argv in commands]
+    if choose_format(fmt) == "table":
+        return "\n".join(lines) or "(no commands)"
+    return to_json({"dry_run": True, "commands": lines, "argv": commands})
+
+
 def render(data: object, fmt: str, query: Any = None, rows_path: str | None = None,
-           mask_field: str | None = None, columns: list[str] | None = None) -> str:
-    """The text for stdout. Tables are for people: ``mask_field`` is masked there."""
+           mask_field: str | None = None, columns: list[str] | None = None,
+           mask_json: bool = False) -> str:
+    """The text for stdout. ``mask_field`` is masked in tables, and in JSON too with
+    ``mask_json``."""
     table = choose_format(fmt) == "table"
-    if table and mask_field:
+    if mask_field and (table or mask_json):
         from sms_skill.validation import mask_fields
 
         data = mask_fields(data, {mask_field})

@@ -3,7 +3,11 @@ it writes there: folders 0700, files 0600, problems as StorageProblem (exit 3)."
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sms_skill.errors import StorageProblem
@@ -11,6 +15,8 @@ from sms_skill.errors import StorageProblem
 APP = "alibabacloud-sms-skill"
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
+#: Seconds a run waits for a lock another run holds (as long as SQLite's busy timeout).
+LOCK_WAIT = 30.0
 
 
 def home(required: bool = True) -> Path:
@@ -44,8 +50,37 @@ def _private_dir(path: Path, variable: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def exclusive(path: Path, wait: float | None = None) -> Iterator[None]:
+    """An exclusive flock on ``path`` (created 0600), waited for at most ``wait`` seconds:
+    a run that was suspended (Ctrl-Z) or hangs must not hold every other run forever.
+    ``wait`` defaults to LOCK_WAIT; past it, TimeoutError (an OSError)."""
+    import fcntl
+
+    wait = LOCK_WAIT if wait is None else wait
+    with open(private_file(path), "a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(errno.ETIMEDOUT, f"held by another run for {wait:.0f} "
+                                       "s") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def storage_problem(path: Path, exc: BaseException, variable: str = "") -> StorageProblem:
     """One line naming the folder or file, the reason and what to fix."""
+    if isinstance(exc, TimeoutError):
+        return StorageProblem(f"cannot use {path} ({exc.strerror});",
+                              "wait for that run to end, or end it (a run suspended with "
+                              "Ctrl-Z holds it: `fg` it, or kill it), then retry.")
     reason = getattr(exc, "strerror", None) or str(exc)
     where = f" or point {variable} at a writable folder" if variable else ""
     return StorageProblem(f"cannot use {path} ({reason});",

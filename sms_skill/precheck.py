@@ -138,8 +138,9 @@ class Precheck:
             # configure set validates the whole profile and ignores environment credentials;
             # the same effect, per call, comes from this variable.
             result.env = dict(AUTO_INSTALL_ENV)
-            detail = "profile not writable here; every call sets " \
-                     "ALIBABA_CLOUD_CLI_PLUGIN_AUTO_INSTALL=true"
+            detail = ("not saved: `aliyun configure set` refused the profile (normal when "
+                      "credentials come from the environment); every call sets "
+                      "ALIBABA_CLOUD_CLI_PLUGIN_AUTO_INSTALL=true instead")
         self._report(f"plugin auto-install: {detail}")
         result.steps.append({"step": "auto-plugin-install", "ok": True, "detail": detail})
 

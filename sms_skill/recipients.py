@@ -17,6 +17,7 @@ from sms_skill import validation as v
 from sms_skill.errors import InputError
 
 RESERVED_COLUMNS = {"phone", "sign_name", "template_param"}
+BLOCK = 1 << 20  # bytes read at a time
 
 
 @dataclass
@@ -49,11 +50,34 @@ class HashingReader(io.TextIOBase):
         return data.decode("utf-8-sig", "replace")  # a BOM, if any, is not data
 
     def __iter__(self) -> Iterator[str]:
+        """The lines, read and decoded a block at a time (far faster than line by line);
+        a BOM at the start of a line is dropped, as ``readline`` does."""
+        rest = b""
         while True:
-            line = self.readline()
-            if not line:
+            block = self._raw.read(BLOCK)
+            if not block:
+                if rest:
+                    self.sha256.update(rest)
+                    yield from self._decoded(rest)
                 return
-            yield line
+            block = rest + block
+            end = block.rfind(b"\n") + 1
+            if not end:
+                rest = block
+                continue
+            block, rest = block[:end], block[end:]
+            self.sha256.update(block)
+            yield from self._decoded(block)
+
+    @staticmethod
+    def _decoded(block: bytes) -> list[str]:
+        """Whole lines (split at ``\\n`` only, as ``readline``), without the line ends."""
+        lines = block.decode("utf-8", "replace").split("\n")
+        if not lines[-1]:
+            lines.pop()
+        if any(line.startswith("\ufeff") for line in lines):
+            return [line[1:] if line.startswith("\ufeff") else line for line in lines]
+        return lines
 
 
 def open_source(path: str, option: str) -> tuple[HashingReader, IO[bytes]]:
@@ -116,7 +140,8 @@ def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool
     """The rows after the header, read by one csv reader over the rest of the stream: a
     quoted field may hold newlines (its row is reported by the line it starts on), CRLF
     and a BOM are not data."""
-    records = csv.reader(itertools.chain([header], lines))
+    # The reader's lines come without their "\n": given back, so a quoted one stays data.
+    records = csv.reader(line + "\n" for line in itertools.chain([header], lines))
     columns = [c.strip() for c in next(records)]
     if "phone" not in columns:
         raise InputError("--csv" if not phone_only else "--phone-file",

@@ -28,12 +28,17 @@ MIN_SECRET_LENGTH = 4
 
 _FIELD = (r"AccessKey(?:Id|Secret)|Signature|SecurityToken|StsToken|BearerToken|"
           r"access[_-]key[_-](?:id|secret)|security[_-]token|sts[_-]token|bearer[_-]token")
-# A field name (not the tail of a longer word such as InvalidAccessKeySecret; the start of
-# SignatureMethod does not match either), an optional closing quote, then =, :, or a
-# URL-encoded =.
+# A field name (not the tail of a longer word such as InvalidAccessKeySecret, though it may
+# follow an escape such as \n inside a JSON string; the start of SignatureMethod does not
+# match either), optional closing quotes (escaped or not), then =, : or a URL-encoded (once
+# or twice) =, optional opening quotes, and the value up to a delimiter.
 _SHAPED = re.compile(
-    rf"(?i)(?:(?<![A-Za-z0-9_])|(?<=%26))((?:{_FIELD})\"?\s*(?:=|:|%3D)\s*\"?)"
-    r"((?:%(?!26|22|2C)[0-9A-Fa-f]{2}|[^\s\"'&,;{}%<>\[\]])+)")
+    rf"(?i)(?:(?<![A-Za-z0-9_])|(?<=\\[nrt])|(?<=%26)|(?<=%2526))"
+    rf"((?:{_FIELD})(?:\\?[\"'])?\s*(?:=|:|%3D|%253D)\s*(?:\\?[\"'])?)"
+    r"((?:%(?!26|22|27|2C|2526|2522)(?:25)?[0-9A-Fa-f]{2}|[^\s\"'&,;{}%<>\[\]\\])+)")
+_XML_FIELD = re.compile(rf"(?i)(<({_FIELD})>)[^<]*(</\2>)")
+_AUTHORIZATION = re.compile(r"(?i)(Authorization(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
+                            r"(?:[A-Za-z0-9-]+ +)?[^\s\"'\\,;]+")
 _URL_QUERY = re.compile(r"(https?://[^\s\"?]+)\?[^\s\"]*")
 _STRING_TO_SIGN = re.compile(r"(string to sign is:)\S+")
 
@@ -49,13 +54,25 @@ def _profile_secrets(config_file: str) -> tuple[str, ...]:
                  for key in PROFILE_SECRET_KEYS if p.get(key))
 
 
-def known_secrets() -> list[str]:
-    """The credential values this run could leak, longest first."""
+@functools.lru_cache(maxsize=8)
+def _spellings(values: frozenset[str]) -> tuple[str, ...]:
+    """Each value as printed, and URL-encoded once and twice (a signed URL quotes it)."""
+    from urllib.parse import quote, quote_plus
+
+    forms = set(values)
+    for value in values:
+        once = quote(value, safe="")
+        forms.update((once, quote_plus(value), quote(once, safe="")))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def known_secrets() -> tuple[str, ...]:
+    """The credential values this run could leak, in every spelling, longest first."""
     from sms_skill import paths
 
     values = {os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)}
     values.update(_profile_secrets(str(paths.aliyun_config_file(required=False))))
-    return sorted((v for v in values if len(v) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+    return _spellings(frozenset(v for v in values if len(v) >= MIN_SECRET_LENGTH))
 
 
 def redact(text: str) -> str:
@@ -64,6 +81,8 @@ def redact(text: str) -> str:
         return text
     for secret in known_secrets():
         text = text.replace(secret, WITHHELD)
+    text = _XML_FIELD.sub(lambda m: m.group(1) + WITHHELD + m.group(3), text)
+    text = _AUTHORIZATION.sub(lambda m: m.group(1) + WITHHELD, text)
     return _SHAPED.sub(lambda m: m.group(1) + WITHHELD, text)
 
 

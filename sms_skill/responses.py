@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
-from sms_skill import prog, references
-from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
-from sms_skill.runner import Completed
+from sms_skill import prog, redaction, references
+from sms_skill.errors import (
+    ApiFailure,
+    ConfirmationRequired,
+    EnvironmentProblem,
+    OutcomeUnknown,
+    PolicyDenied,
+)
+from sms_skill.runner import Completed, strip_ansi
 
 _READ_TIMEOUT = re.compile(
     r"context deadline exceeded|Client\.Timeout exceeded|Read timeout|"
@@ -21,6 +27,11 @@ _PLUGIN_MISSING = re.compile(
 # The CLI or the plugin rejected its own command line: no request was made.
 _NOT_CALLED = re.compile(r"invalid flag --|is not a valid (?:command|api)|unsupported API version|"
                          r"invalid value \"[^\"]*\" for flag")
+# The aliyun CLI's safety policy (3.3.3+), checked before the plugin runs: nothing was sent.
+_POLICY_DENIED = re.compile(r"operation blocked by safety policy:\s*(.+?)\s*\(rule:\s*(.*?)\)\s*$",
+                            re.MULTILINE)
+_POLICY_CONFIRM = re.compile(r"Safety policy requires confirmation for:\s*(.+?)\s*$",
+                             re.MULTILINE)
 _ERROR_CODE = re.compile(r"^ErrorCode:\s*(\S+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^ERROR:\s*(.+)$", re.MULTILINE)
 CREDENTIALS_HINT = (
@@ -49,9 +60,9 @@ def explain_code(code: str) -> str:
 def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "") -> object:
     """The parsed response of a successful call; raises the matching error otherwise.
 
-    For a send, only proof that nothing was sent is a failure (ApiFailure): a business code
-    that refuses the request, or a connection that never opened. Anything else that is not
-    ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
+    For a send, only proof that nothing was sent is a failure (ApiFailure): a code the
+    error-code table marks as a refusal, or a connection that never opened. Anything else
+    that is not ``Code`` ``OK`` leaves the outcome unknown (OutcomeUnknown).
     """
     label = action
     if done.timed_out:
@@ -70,6 +81,10 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
         if is_send:
             raise OutcomeUnknown(message + " the outcome is unknown.", status_hint(recipient))
         raise ApiFailure(message, "retry.")
+    if is_send and done.returncode != 0 and done.data is not None:
+        raise OutcomeUnknown(f"{label}: aliyun printed an answer but exited {done.returncode}"
+                             f" ({_first_line(done.stderr)}); the two contradict each other,"
+                             " so the outcome is unknown.", status_hint(recipient))
     if done.returncode != 0 or "ERROR:" in done.error_text and done.data is None:
         _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
     data = done.data
@@ -91,10 +106,35 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
     message = data.get("Message", "")
     request_id = data.get("RequestId", "")
     text = f"{label} failed: {code}: {message} (RequestId {request_id})."
-    if is_send and references.may_have_been_processed(code):
-        raise OutcomeUnknown(text[:-1] + "; the service may have processed it: the outcome"
-                             " is unknown.", status_hint(recipient), code=code)
-    raise ApiFailure(text, explain_code(code), code=code, response=data)
+    if is_send and not references.proves_refusal(code):
+        raise OutcomeUnknown(text[:-1] + "; " + _why_unknown(code), status_hint(recipient),
+                             code=code)
+    raise ApiFailure(text, _with_window(code, message), code=code, response=data)
+
+
+def _with_window(code: str, message: str) -> str:
+    """The next step; for a per-number limit, first the window the gateway named."""
+    hint = explain_code(code)
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        from sms_skill import limits
+
+        said = limits.translate(message)
+        if said:
+            return f"{said} {hint}"
+    return hint
+
+
+def _why_unknown(code: str) -> str:
+    """Why a send answered with ``code`` (not a proven refusal) may have gone out."""
+    if references.may_have_been_processed(code):
+        return "the service may have processed it: the outcome is unknown."
+    return (f"{code} is not marked as a refusal in references/sms-error-codes.md, so it does"
+            " not prove that nothing was sent: the outcome is unknown.")
+
+
+def _first_line(stderr: str) -> str:
+    lines = redaction.redact_request(strip_ansi(stderr)).strip().splitlines()
+    return f"stderr: {lines[0][:120]}" if lines else "nothing on stderr"
 
 
 def _shown(stdout: str) -> str:
@@ -105,8 +145,27 @@ def _shown(stdout: str) -> str:
     return f"output starts {text[:40]!r}"
 
 
+def _raise_policy_error(text: str, label: str) -> None:
+    """The safety policy's deny (exit 3) or confirm (exit 7) refusal, if that is what it is."""
+    denied = _POLICY_DENIED.search(text)
+    if denied:
+        raise PolicyDenied(f"{label}: the aliyun CLI's safety policy blocks `{denied.group(1)}` "
+                           f"(rule: {denied.group(2)}); nothing was sent.",
+                           "Do not work around it: ask the user (or their administrator) to "
+                           "change the rule in ~/.aliyun/safety-policy.json or "
+                           "ALIBABA_CLOUD_SAFETY_POLICY_RULES.")
+    confirm = _POLICY_CONFIRM.search(text)
+    if confirm:
+        raise ConfirmationRequired(
+            f"{label}: the aliyun CLI's safety policy requires the user's confirmation for "
+            f"`{confirm.group(1)}`; nothing was sent.",
+            f"Ask the user: \"Allow `{confirm.group(1)}` ({label}) to run now?\" and only "
+            "after they say yes, re-run the same command with --yes.")
+
+
 def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: str) -> None:
     text = done.error_text
+    _raise_policy_error(text, label)
     lines = _ERROR_LINE.findall(text)
     first = lines[0].strip() if lines else (text.splitlines() or ["no output"])[-1]
     code_match = _ERROR_CODE.search(text)
@@ -114,11 +173,11 @@ def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: s
         code = code_match.group(1)
         message = re.search(r"^Message:\s*(.*)$", text, re.MULTILINE)
         detail = message.group(1).strip() if message else first
-        if is_send and references.may_have_been_processed(code):
-            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; the service may have "
-                                 "processed it: the outcome is unknown.",
+        if is_send and not references.proves_refusal(code):
+            raise OutcomeUnknown(f"{label} failed: {code}: {detail}; {_why_unknown(code)}",
                                  status_hint(recipient), code=code)
-        raise ApiFailure(f"{label} failed: {code}: {detail}", explain_code(code), code=code)
+        raise ApiFailure(f"{label} failed: {code}: {detail}", _with_window(code, detail),
+                         code=code)
     # Checked before the network errors: a missing plugin whose catalog is unreachable
     # also mentions `no such host`.
     if _PLUGIN_MISSING.search(text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
@@ -63,21 +64,38 @@ class Completed:
         return redaction.redact_request(strip_ansi(self.stderr + "\n" + self.stdout)).strip()
 
 
+class _Ambiguous(Exception):
+    """An object names a key twice: which value the service meant cannot be told."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Ambiguous
+    return result
+
+
 def parse_json_document(stdout: str) -> object:
-    """The JSON document in the CLI's stdout, or None.
+    """The one JSON document in the CLI's stdout, or None.
 
     Plugin install lines may precede the JSON, so decoding starts at the first line that
-    opens an object or an array.
+    opens an object or an array. Output that says two things is unreadable (None): anything
+    but whitespace after the document (a second document, say), or a key given twice.
     """
     text = strip_ansi(stdout)
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
     offset = 0
     for line in text.splitlines(keepends=True):
         if line.lstrip().startswith(("{", "[")):
+            start = offset + len(line) - len(line.lstrip())
             try:
-                return decoder.raw_decode(text, offset + len(line) - len(line.lstrip()))[0]
+                document, end = decoder.raw_decode(text, start)
+            except _Ambiguous:
+                return None
             except (ValueError, RecursionError):  # not JSON, or nested beyond reason
                 pass
+            else:
+                return None if text[end:].strip() else document
         offset += len(line)
     return None
 
@@ -92,22 +110,18 @@ def stop_running(*, kill: bool = False) -> None:
     with _RUNNING_LOCK:
         running = list(_RUNNING)
     for proc in running:
-        try:
-            proc.kill() if kill else proc.terminate()
-        except OSError:
-            pass
+        _signal_group(proc, signal.SIGKILL if kill else signal.SIGTERM)
 
 
-def run(
-    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
-    detached: bool = False,
-) -> Completed:
+def run(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
+        ) -> Completed:
     """Run ``argv`` (never through a shell) with stdin closed, capture output, parse JSON.
 
     The call is stopped after ``timeout`` seconds, or as soon as it prints more than
     OUTPUT_CAP on a stream. Everything it printed is redacted before anyone sees it.
-    ``detached`` runs it in its own session, out of reach of signals sent to our process
-    group (for the AI-mode switch-off, which must complete).
+    It runs in a session of its own: signals sent to our process group (Ctrl-C) do not cut
+    it short, the run decides, and it ends with all it started (a child left holding its
+    output must not hold the run, nor outlive it).
 
     stdin is an empty pipe, not a terminal or ``/dev/null``: the CLI only prompts to install
     a missing plugin when stdin is a character device, and a prompt must never block a run.
@@ -118,7 +132,7 @@ def run(
     try:
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=full_env, start_new_session=detached)
+            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
                                  install_hint()) from exc
@@ -141,6 +155,7 @@ def run(
     finally:
         with _RUNNING_LOCK:
             _RUNNING.discard(proc)
+        _signal_group(proc, signal.SIGKILL)  # whatever it left behind
         for capture in streams.values():
             capture.join()
     out, err = (redaction.redact(c.text()) for c in streams.values())
@@ -152,8 +167,21 @@ def run(
     return done
 
 
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    """Signal the call's process group: aliyun and what it started (start_new_session made
+    the call the leader of a group of its own, whose id is its pid). A stand-in process
+    (tests) has a made-up pid that may name another group: it only gets a plain signal."""
+    try:
+        if type(proc) is subprocess.Popen and proc.pid > 1:
+            os.killpg(proc.pid, signum)
+        elif proc.poll() is None:
+            proc.send_signal(signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # all gone already
+
+
 def _stop(proc: subprocess.Popen) -> None:
-    proc.kill()
+    _signal_group(proc, signal.SIGKILL)
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -179,7 +207,7 @@ class _Capture:
                 if self._size + len(chunk) > OUTPUT_CAP:
                     self.truncated = True
                     self._parts.append(chunk[:OUTPUT_CAP - self._size])
-                    self._proc.kill()
+                    _signal_group(self._proc, signal.SIGKILL)
                     return
                 self._parts.append(chunk)
                 self._size += len(chunk)
@@ -187,8 +215,9 @@ class _Capture:
             return  # the pipe was closed under us: keep what was read
 
     def join(self) -> None:
-        # A grandchild holding the pipe open must not hold the run: give up after a while.
-        self._thread.join(timeout=5)
+        # Its group is gone by now; a grandchild that left it (setsid) and holds the pipe
+        # open must not hold the run: give up soon.
+        self._thread.join(timeout=1)
         if not self._thread.is_alive():
             self._stream.close()
 

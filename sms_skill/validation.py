@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -23,6 +22,10 @@ IS_GLOBE = {"1": "domestic (mainland China)", "2": "international, Hong Kong, Ma
 TEMPLATE_TYPES = {"0": "verification code", "1": "notification", "2": "marketing",
                   "3": "international", "7": "digital"}
 
+
+#: QuerySmsQualificationRecord's states and what they mean (the CLI's --state choices).
+QUALIFICATION_STATES = {"INIT": "under review", "PASS": "approved", "NOT_PASS": "rejected",
+                        "NOT_FINISH": "incomplete", "CANCEL": "cancelled"}
 
 def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
     """A value quoted for an error message: control characters escaped, long ones cut."""
@@ -181,6 +184,8 @@ def phone_numbers(value: str, option: str = "--phone-numbers",
 
 
 def json_value(value: str, option: str) -> object:
+    import json  # here, not at the top: --help need not load it
+
     try:
         return json.loads(value)
     except ValueError as exc:
@@ -196,6 +201,8 @@ def _scalar_object(obj: object, option: str, where: str = "") -> dict:
         if not isinstance(val, str):
             # Refused, not converted: the service wants strings (a number gives
             # isv.INVALID_JSON_PARAM), and a conversion could change it (012345, 1e3).
+            import json
+
             text = json.dumps(val)
             raise InputError(option, f"{where}variable {shown(key)} is the JSON {text}, not a "
                                      f"string; the service takes strings only: write "
@@ -307,6 +314,6 @@ def refuse_secret(option: str) -> None:
     """AccessKeys never travel on the command line (shell history, process lists, logs)."""
     raise InputError(
         option, "secrets are not accepted on the command line;",
-        "Use the credential chain: export ALIBABA_CLOUD_ACCESS_KEY_ID and "
+        "use the credential chain: export ALIBABA_CLOUD_ACCESS_KEY_ID and "
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or `aliyun configure`, or a RAM role.")
 

@@ -90,39 +90,44 @@ NOT_FOUND = frozenset({"SignatureNotFound", "TemplateNotFound", "isv.SMS_SIGNATU
                        "isv.SMS_TEMPLATE_ILLEGAL", "isv.SMS_SIGN_NAME_ILLEGAL"})
 
 
-def _lookup(client: Client, action: str, kind: str, name: str, listing: str) -> dict:
-    """GetSmsSign or GetSmsTemplate; a name the account does not have is VerifyRefused
-    (exit 4), since nothing was sent."""
-    from sms_skill.errors import ApiFailure
-
-    key = "SignName" if action == "GetSmsSign" else "TemplateCode"
-    try:
-        return client.call(action, {key: name})
-    except ApiFailure as exc:
-        if exc.code not in NOT_FOUND:
-            raise
-        raise VerifyRefused(f"{kind} {name!r} not found in this account ({exc.code}); "
-                            "nothing was sent;",
-                            f"check the spelling, or run `{prog.name()} {listing}` to see "
-                            "the approved ones.") from exc
+def _not_found(exc: Exception, sign_names: list[str], template_code: str) -> VerifyRefused:
+    """A lookup's answer that the signature or template does not exist in this account:
+    exit 4, since nothing was sent."""
+    if "SIGN" in exc.code.upper():
+        kind, name, listing = "signature", ", ".join(sign_names), "list-signs"
+    else:
+        kind, name, listing = "template", template_code, "list-templates"
+    return VerifyRefused(f"{kind} {name!r} not found in this account ({exc.code}); "
+                         "nothing was sent;",
+                         f"check the spelling, or run `{prog.name()} {listing}` to see "
+                         "the approved ones.")
 
 
 def verify_send(client: Client, sign_names: list[str], template_code: str,
-                params: list[dict], warn: Callable[[str], None] | None = None) -> None:
-    """Raise VerifyRefused (exit 4) unless the send may go ahead. Dry-run calls nothing."""
+                params: list[dict], warn: Callable[[str], None] | None = None) -> object:
+    """Raise VerifyRefused (exit 4) unless the send may go ahead; returns the template's
+    TemplateType (None in a dry run), which the per-number limits depend on."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
-    for name in sign_names:
-        sign = _lookup(client, "GetSmsSign", "signature", name, "list-signs")
-        if client.dry_run:
-            continue
+    from sms_skill.errors import ApiFailure
+
+    # The lookups are independent: all at once, then judged in order.
+    try:
+        *signs, template = client.call_each(
+            [("GetSmsSign", {"SignName": name}) for name in sign_names]
+            + [("GetSmsTemplate", {"TemplateCode": template_code})])
+    except ApiFailure as exc:
+        if exc.code not in NOT_FOUND:
+            raise
+        raise _not_found(exc, sign_names, template_code) from exc
+    if client.dry_run:
+        return None
+    for name, sign in zip(sign_names, signs):
         _require_approved("signature", name, sign.get("SignStatus"), "list-signs")
         carriers = carrier_registration(sign)
         if carriers:
             listed = ", ".join(f"{op}: {status}" for op, status in carriers)
             warn(f"signature {name!r} carrier registration: {listed} (information only)")
-    template = _lookup(client, "GetSmsTemplate", "template", template_code, "list-templates")
-    if client.dry_run:
-        return
     _require_approved("template", template_code, template.get("TemplateStatus"),
                       "list-templates")
     check_variables(template.get("TemplateContent", ""), params, warn)
+    return template.get("TemplateType")

@@ -35,3 +35,11 @@ def test_only_the_runner_starts_processes():
     ]
     assert offenders == []
     assert "shell=True" not in (ROOT / "sms_skill" / "runner.py").read_text()
+
+
+def test_test_files_have_unique_names():
+    """The matrix runs the suites in one pytest session, where two test modules with one
+    basename cannot both be collected (no packages under tests/)."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")
+             if "node_modules" not in p.parts]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

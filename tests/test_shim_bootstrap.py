@@ -37,8 +37,8 @@ def test_first_run_builds_a_private_environment_once_then_dry_runs(bare_python, 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{bare_python}{os.pathsep}/usr/bin{os.pathsep}/bin"
     shim = skill_copy / "scripts" / "send_sms.sh"
-    args = [str(shim), "--dry-run", "send", "-p", "13800138000", "-s", "Sign", "-t", "SMS_1",
-            "-o", "order-1"]  # without -o every send gets a new OutId
+    args = [str(shim), "--dry-run", "--format", "table", "send", "-p", "13800138000",
+            "-s", "Sign", "-t", "SMS_1", "-o", "order-1"]  # without -o, a new OutId each run
 
     first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300,
                            check=False)

@@ -21,6 +21,8 @@ from sms_skill.validation import recipient_key
 
 CHUNK_SIZE = {"send": 1000, "batch": 100}
 REPORTED_BAD_ROWS = 20
+#: Rows stored per executemany while planning.
+PLAN_BATCH = 5000
 
 
 @dataclass
@@ -34,6 +36,10 @@ class Plan:
     bad_total: int = 0
     #: Left out by --skip-sent: they got, or may have got, this message already.
     already_sent: int = 0
+    #: Left out because one more send would exceed a per-number limit (unless --force).
+    over_limit: list = field(default_factory=list)
+    #: Left out as on the suppression list.
+    suppressed: int = 0
     #: The hash of everything that will be sent (``plan_id``); ``send --confirm`` checks it.
     plan_id: str = ""
     dry_run: bool = False
@@ -62,21 +68,35 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
     result = Plan(campaign_id, 0, 0)
     same_message = ledger.message_key(sign_name, template_code,
                                       json.loads(template_param) if template_param else None)
-    with store.planning() as draft:
-        for row in rows:
+    def message_of(row: Row) -> str:
+        return (same_message if kind == "send" else
+                ledger.message_key(row.sign_name, template_code, row.params))
+
+    def store_batch(batch: list[Row | BadRow]) -> None:
+        good = [row for row in batch if isinstance(row, Row)]
+        refused = set(draft.add_rows(campaign_id, [
+            (row.line, row.phone, row.sign_name, params_json(row.params),
+             recipient_key(row.phone), message_of(row)) for row in good],
+            result.recipients, size))
+        result.recipients += len(good) - len(refused)
+        twice = {id(good[index]) for index in refused}
+        for row in batch:  # in file order
             if isinstance(row, Row):
-                message = (same_message if kind == "send" else
-                           ledger.message_key(row.sign_name, template_code, row.params))
-                if draft.add_row(campaign_id=campaign_id, line=row.line,
-                                 chunk=result.recipients // size, phone=row.phone,
-                                 sign_name=row.sign_name, params=params_json(row.params),
-                                 key=recipient_key(row.phone), message=message):
-                    result.recipients += 1
+                if id(row) not in twice:
                     continue
                 row = BadRow(row.line, f"{row.phone} is listed twice in the file")
             result.bad_total += 1
             if len(result.bad_rows) < REPORTED_BAD_ROWS:
                 result.bad_rows.append(row)
+
+    with store.planning() as draft:
+        batch: list[Row | BadRow] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= PLAN_BATCH:
+                store_batch(batch)
+                batch = []
+        store_batch(batch)
         if result.bad_total and not skip_invalid:
             raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
                              + describe(result.bad_rows, result.bad_total),
@@ -97,16 +117,22 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
         if not force:
             conflicts = draft.conflicts(campaign_id, result.recipients)
             if conflicts and (not skip_sent or len(conflicts.recipients) >= result.recipients):
-                raise conflicts.error(single=False)
+                raise conflicts.error(single=False, skip_sent=skip_sent)
             if conflicts:
                 result.already_sent = draft.leave_out(campaign_id, conflicts.recipients, size)
                 result.recipients -= result.already_sent
+        left = draft.filter_recipients(campaign_id, template_code=template_code,
+                                       sign_name=sign_name, total=result.recipients,
+                                       force=force, size=size)
+        result.over_limit, result.suppressed = left.over_limit, left.suppressed
+        result.recipients -= left.count
         result.chunks = -(-result.recipients // size)
         draft.add_campaign(id=campaign_id, created=time.time(), kind=kind, source=source,
                            fingerprint=fingerprint, sign_name=sign_name,
                            template_code=template_code, template_param=template_param,
                            out_id=out_id, recipients=result.recipients,
                            skipped=result.bad_total, already_sent=result.already_sent,
+                           over_limit=len(result.over_limit), suppressed=result.suppressed,
                            forced=int(force))
         pid, started = owner or current_owner()
         draft.add_chunks({"campaign_id": campaign_id, "seq": seq,
@@ -155,10 +181,12 @@ def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | N
         first = store.first_params(campaign_id)
         signs, samples = store.sign_names(campaign_id), [json.loads(first) if first else {}]
     try:
-        verifying.verify_send(client, sorted(signs), template_code, samples)
+        template_type = verifying.verify_send(client, sorted(signs), template_code, samples)
     except SkillError:
         store.discard(campaign_id)
         raise
+    if not client.dry_run:  # for the per-number limits of later sends
+        store.learn_kind(template_code, template_type)
 
 
 def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
@@ -223,6 +251,8 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
     option = "--phone-file" if campaign["kind"] == "send" else "--csv"
     return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,
             "skipped_rows": planned.bad_total, "already_sent": planned.already_sent,
+            "over_limit": len(planned.over_limit), "suppressed": planned.suppressed,
+            "over_limit_samples": [breach.as_dict() for breach in planned.over_limit[:SAMPLES]],
             "chunks": planned.chunks, "chunk_size": CHUNK_SIZE[campaign["kind"]],
             "calls": planned.chunks, "samples": samples, "first_command": command,
             "segments": segment_preview(store, campaign, template_text, price, option),

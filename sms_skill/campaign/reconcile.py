@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sms_skill import api
+from sms_skill import prog
 from sms_skill.campaign.store import Store, current_owner
 
 #: Receipts usually arrive within 10 to 30 s; without one, a chunk must be this old before
@@ -17,10 +17,12 @@ def reconcile(client, store: Store, campaign_id: str,
               min_age: float = RECONCILE_MIN_AGE) -> dict:
     """Settle chunks in flight or unknown with QuerySendDetails: a receipt carrying the
     chunk's own OutId (unique to this campaign and chunk) for its first recipient means it
-    was accepted (sent); none, for a chunk started at least ``min_age`` seconds ago, means
-    it never arrived, and the chunk goes back to planned for ``--resume``. Younger chunks
-    without a receipt, and chunks a live run is sending right now, stay as they are."""
-    from sms_skill import delivery
+    was accepted (sent); none in a well-formed answer, for a chunk started at least
+    ``min_age`` seconds ago, means it never arrived, and the chunk goes back to planned for
+    ``--resume``. Younger chunks without a receipt, chunks whose receipts could not be read,
+    and chunks a live run is sending right now, stay as they are."""
+    from sms_skill import delivery, suppression
+    from sms_skill.errors import ApiFailure
     from sms_skill.operations import SERVICE_TZ
 
     store.campaign(campaign_id)  # an unknown id is an input error, not an empty result
@@ -32,11 +34,18 @@ def reconcile(client, store: Store, campaign_id: str,
             continue
         phone = store.chunk_rows(campaign_id, chunk["seq"])[0][0]
         day = datetime.fromtimestamp(chunk["started"] or time.time(), SERVICE_TZ)
-        response = client.call("QuerySendDetails",
-                               api.query_send_details(phone, day.strftime("%Y%m%d")))
-        if client.dry_run:
+        try:
+            receipts = delivery.day_receipts(client, phone, day.strftime("%Y%m%d"))
+        except (delivery.Undecided, ApiFailure) as exc:
+            settled.append({"chunk": chunk["seq"], "was": chunk["state"],
+                            "now": chunk["state"], "note": (
+                                f"could not tell: {getattr(exc, 'message', exc)}; run "
+                                "`campaign reconcile` again later")})
             continue
-        found = [r for r in delivery.records(response) if r.get("OutId") == chunk["out_id"]]
+        if receipts is None:  # dry run
+            continue
+        suppression.note_receipts(receipts, phone, client.report)
+        found = [r for r in receipts if r.get("OutId") == chunk["out_id"]]
         age = time.time() - (chunk["started"] or 0)
         if not found and age < min_age:
             settled.append({"chunk": chunk["seq"], "was": chunk["state"],
@@ -48,14 +57,15 @@ def reconcile(client, store: Store, campaign_id: str,
         settled.append({"chunk": chunk["seq"], "was": chunk["state"], "now": state})
     counts = store.counts(campaign_id)
     resume = "batch-send" if store.campaign(campaign_id)["kind"] == "batch" else "send"
+    if any(s["now"] == "planned" for s in settled):
+        client.report(f"next: `{prog.name()} {resume} --resume {campaign_id}` sends the "
+                      "chunk(s) that never arrived.")
     return {"campaign": campaign_id, "settled": settled, **counts,
             "to_resume": counts["chunks"]["planned"], "to_retry": counts["chunks"]["failed"],
             "next": _next_step(counts, campaign_id, resume)}
 
 
 def _next_step(counts: dict, campaign_id: str, resume: str) -> str | None:
-    from sms_skill import prog
-
     chunks = counts["chunks"]
     if chunks["unknown"] or chunks["in_flight"]:
         return f"`{prog.name()} campaign reconcile {campaign_id}` again later"

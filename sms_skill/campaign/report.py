@@ -8,6 +8,7 @@ from sms_skill import database, prog
 from sms_skill.campaign.store import Store
 from sms_skill.errors import (
     ApiFailure,
+    ConfirmationRequired,
     InputError,
     OutcomeUnknown,
     RunInterrupted,
@@ -23,7 +24,8 @@ def summary(store: Store, campaign_id: str) -> dict:
     return {
         "campaign": campaign_id, "kind": campaign["kind"],
         "total_recipients": campaign["recipients"], "skipped_rows": campaign["skipped"],
-        "already_sent": campaign["already_sent"],
+        "already_sent": campaign["already_sent"], "over_limit": campaign["over_limit"],
+        "suppressed": campaign["suppressed"],
         **counts,
         "errors": [{"chunk": c["seq"], "state": c["state"], "code": c["code"],
                     "message": c["message"]} for c in problems[:5]],
@@ -54,6 +56,18 @@ def outcome_error(result: dict) -> SkillError | None:
             "not resent;",
             f"run `{prog.name()} campaign reconcile {campaign_id}`, then `--resume "
             f"{campaign_id}` sends what never arrived.")
+    if result.get("confirmation_required"):
+        return ConfirmationRequired(
+            f"campaign {campaign_id}: the aliyun CLI's safety policy requires the user's "
+            f"confirmation; {chunks['planned']} chunk(s) not sent;",
+            f"ask the user whether campaign {campaign_id} may be sent, and only after they "
+            f"say yes run `{prog.name()} {resume} --resume {campaign_id} --yes`.")
+    if any(e.get("code") == "DUPLICATE" for e in result.get("errors", [])):
+        return ApiFailure(
+            f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, some because another"
+            f" send reached their numbers meanwhile (DUPLICATE), {chunks['planned']} not sent;",
+            "run the same command again with --skip-sent to send only to the numbers not "
+            f"reached (`--resume {campaign_id}` does not resend failed chunks).")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "

@@ -24,6 +24,7 @@ from sms_skill.campaign.plan import Plan, chunk_call, chunk_out_id
 from sms_skill.campaign.store import Store, current_owner
 from sms_skill.errors import (
     ApiFailure,
+    ConfirmationRequired,
     EnvironmentProblem,
     InputError,
     OutcomeUnknown,
@@ -87,6 +88,7 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
     finished = itertools.count(1)  # next() is atomic under the GIL
     total = [len(todo)]  # grows when a chunk is split
     errors: list[BaseException] = []
+    confirmation: list[ConfirmationRequired] = []  # the CLI's safety policy asked
 
     def send_chunk(chunk: dict) -> None:
         seq = chunk["seq"]
@@ -129,8 +131,14 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
                 state, code, message = "unknown", exc.code or None, str(exc)
                 if signalled:
                     message = interrupted_message(signalled[0])
+            except ConfirmationRequired as exc:  # nothing went out: planned again
+                store.retry_later(campaign_id, seq, exc.code)
+                confirmation.append(exc)
+                stop.set()
+                return
             except EnvironmentProblem as exc:
                 state, message = "failed", str(exc)
+                code = getattr(exc, "code", None)  # a safety policy's deny rule
                 stop.set()  # the next chunk would fail the same way
             try:
                 store.finish(campaign_id, seq, state, biz_id, code, message)
@@ -177,6 +185,9 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
         return {**report.summary(store, campaign_id), "interrupted": str(exc)}
     if errors:
         raise errors[0]
+    if confirmation:
+        return {**report.summary(store, campaign_id),
+                "confirmation_required": str(confirmation[0])}
     return report.summary(store, campaign_id)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sms_skill import database, ledger, prog, tunables
+from sms_skill import database, ledger, prog, recipient_filters, tunables
 from sms_skill.errors import DuplicateSend, InputError
 from sms_skill.liveness import is_alive, start_time
 
@@ -45,9 +45,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 """ + ledger.SCHEMA
 #: Columns added after the first release: older databases get them on open.
 ADDED_COLUMNS = {
-    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0"],
+    "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0",
+                  "over_limit INTEGER NOT NULL DEFAULT 0",
+                  "suppressed INTEGER NOT NULL DEFAULT 0"],
     "campaign_rows": ["key TEXT", "message TEXT"],
     "chunks": ["owner_pid INTEGER", "owner_started TEXT"],
+    **ledger.ADDED_COLUMNS,
 }
 AFTER_COLUMNS = """
 CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
@@ -69,21 +72,44 @@ def _insert(table: str, columns: Iterable[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({','.join('?' * len(names))})"
 
 
+#: A planned recipient, as ``Draft.add_rows`` takes it.
+ROW_COLUMNS = ("line", "phone", "sign_name", "params", "key", "message")
+
+
 class Draft:
     """The statements that plan one campaign, inside the store's write transaction."""
 
-    def __init__(self, db: sqlite3.Connection, ledger_table: str) -> None:
+    def __init__(self, db: sqlite3.Connection, ledger_table: str, known_schema: str) -> None:
         self.db = db
         self.ledger_table = ledger_table
+        self.known_schema = known_schema
 
-    def add_row(self, **columns: object) -> bool:
-        """Store one recipient row; False when the number (in any spelling) is listed
-        already."""
+    def add_rows(self, campaign_id: str, rows: list[tuple], first: int,
+                 size: int) -> list[int]:
+        """Store recipient rows (values in ``ROW_COLUMNS`` order), in file order, as the
+        campaign's recipients ``first``, ``first + 1``, ... cut in chunks of ``size``: one
+        executemany under a savepoint. Returns the indexes of the rows refused because the
+        number (in any spelling) is listed already; a batch holding one is stored again row
+        by row, so the first spelling is kept and later rows keep their places."""
+        insert = _insert("campaign_rows", ("campaign_id", "chunk", *ROW_COLUMNS))
+        self.db.execute("SAVEPOINT plan_batch")
         try:
-            self.db.execute(_insert("campaign_rows", columns), tuple(columns.values()))
+            self.db.executemany(insert, ((campaign_id, (first + n) // size, *row)
+                                         for n, row in enumerate(rows)))
+            refused = None
         except sqlite3.IntegrityError:
-            return False
-        return True
+            self.db.execute("ROLLBACK TO plan_batch")
+            refused = []
+        self.db.execute("RELEASE plan_batch")
+        if refused is None:
+            return []
+        for index, row in enumerate(rows):
+            try:
+                self.db.execute(insert, (campaign_id, (first + index - len(refused)) // size,
+                                         *row))
+            except sqlite3.IntegrityError:
+                refused.append(index)
+        return refused
 
     def earlier_campaign(self, fingerprint: str) -> str | None:
         """The newest campaign of the same file and parameters, if any."""
@@ -97,6 +123,16 @@ class Draft:
 
     def conflicts(self, campaign_id: str, total: int) -> ledger.Conflicts:
         return ledger.campaign_conflicts(self.db, campaign_id, total, table=self.ledger_table)
+
+    def filter_recipients(self, campaign_id: str, *, template_code: str,
+                          sign_name: str | None, total: int, force: bool,
+                          size: int) -> recipient_filters.LeftOut:
+        """Leave out the numbers on the suppression list, and (unless ``force``) those one
+        more send would put over a per-number limit."""
+        return recipient_filters.leave_out(
+            self.db, campaign_id, template_code=template_code, sign_name=sign_name,
+            total=total, force=force, schema=self.known_schema,
+            drop=lambda keys: self.leave_out(campaign_id, keys, size))
 
     def leave_out(self, campaign_id: str, keys: set[str], size: int) -> int:
         """Drop these recipients from the campaign and number the chunks again."""
@@ -132,8 +168,12 @@ class Store:
         self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
+        #: Where the per-number limits and the suppression list are read: ``known.`` when
+        #: planning in a scratch database.
+        self.known_schema = ""
         if known is not None and known.exists():
             self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
+            self.known_schema = "known."
             if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
                                 ).fetchone():
                 self.ledger_table = "known.ledger"
@@ -152,7 +192,7 @@ class Store:
     def planning(self) -> Iterator[Draft]:
         """Plan a campaign in one write transaction: all of it is stored, or nothing."""
         with self.transaction() as db:
-            yield Draft(db, self.ledger_table)
+            yield Draft(db, self.ledger_table, self.known_schema)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -182,7 +222,7 @@ class Store:
         names = [d[0] for d in rows.description]
         found = rows.fetchone()
         if not found:
-            raise InputError("ID", f"no campaign {campaign_id!r}; `campaign list` shows them")
+            raise InputError("", f"no campaign {campaign_id!r}; `campaign list` shows them")
         return dict(zip(names, found))
 
     def counts(self, campaign_id: str) -> dict[str, dict[str, int]]:
@@ -235,6 +275,11 @@ class Store:
         first = self.execute("SELECT params FROM campaign_rows WHERE campaign_id=? "
                              "ORDER BY line LIMIT 1", (campaign_id,))
         return first[0][0] if first else None
+
+    def learn_kind(self, template_code: str, template_type: object) -> None:
+        """Remember a template's type (from --verify) for the per-number limits."""
+        with self.transaction() as db:
+            ledger.learn_kind(db, template_code, template_type)
 
     def discard(self, campaign_id: str) -> None:
         """Forget a campaign refused before its first call."""

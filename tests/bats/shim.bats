@@ -75,7 +75,7 @@ SEND_ARGS=(send -p 13800138000 -s AliyunDemo -t SMS_123456 -tp '{"code":"123456"
 
 @test "--dry-run prints shell-quoted commands that split back into the same arguments" {
   local sign='签名 "a" '"'"'b'"'"' $HOME `x`'
-  run --separate-stderr "$SHIM" --dry-run send -p 13800138000 -s "$sign" -t SMS_123456
+  run --separate-stderr "$SHIM" --dry-run --format table send -p 13800138000 -s "$sign" -t SMS_123456
   assert_success
   EXPECTED="$sign" run python3 -c '
 import os, shlex, sys
@@ -108,9 +108,10 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   [ "$(product_calls send-sms)" -eq 0 ]
 }
 
-@test "--dry-run exits 0" {
+@test "--dry-run exits 0 and prints one JSON document off a terminal" {
   run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
   assert_success
+  python3 -c 'import json, sys; assert json.loads(sys.argv[1])["dry_run"] is True' "$output"
   assert_output --partial "aliyun dysmsapi send-sms --api-version 2017-05-25 "
   assert_output --partial "--user-agent $UA --read-timeout 3 --region cn-hangzhou"
 }
@@ -168,7 +169,7 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
 # ---- dry run ----------------------------------------------------------------------------------
 
 @test "--dry-run makes no aliyun call and leaves AI mode alone" {
-  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$SHIM" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   [ "${#lines[@]}" -eq 1 ]
   [[ "$stderr" == *"nothing was sent"* ]]
@@ -193,14 +194,14 @@ sys.exit(0 if got == want else "%r != %r" % (got, want))
   export PATH="$bare/bin:/usr/bin:/bin"
   unset SMS_SKILL_PYTHON
 
-  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
   [ "$(grep -c 'first run' <<<"$stderr")" -eq 1 ]
   [ -x "$skill/.runtime/bin/python" ]
   run ls -d "$skill"/.runtime.build.*
   assert_failure
-  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   [[ "$stderr" != *"first run"* ]]
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
@@ -218,10 +219,10 @@ skill_copy() {
 }
 
 # fake_python DIR VERSION: a `python3` in DIR that answers the shim's probe as VERSION with
-# click and jmespath, and fails any real work.
+# click and jmespath, and fails any real work (exit 99): only the shim's probe mentions deps.
 fake_python() {
   mkdir -p "$1"
-  printf '#!/bin/sh\n[ "$1" = -c ] && echo "%s yes %s/python3" && exit 0\nexit 99\n' \
+  printf '#!/bin/sh\ncase "$2" in *deps*) echo "%s yes %s/python3"; exit 0 ;; esac\nexit 99\n' \
     "$2" "$1" > "$1/python3"
   chmod +x "$1/python3"
 }
@@ -299,11 +300,39 @@ fake_python() {
   python3 -m venv --without-pip "$bare"
   mkdir -p "$skill/.runtime/bin"
   ln -s "$BATS_TEST_TMPDIR/removed/python3" "$skill/.runtime/bin/python"
-  PATH="$bare/bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run "${SEND_ARGS[@]}"
+  PATH="$bare/bin:/usr/bin:/bin" run --separate-stderr "$skill/scripts/send_sms.sh" --dry-run --format table "${SEND_ARGS[@]}"
   assert_success
   assert_output --regexp "^aliyun dysmsapi send-sms --api-version 2017-05-25 "
   [[ "$stderr" == *"no longer runs; rebuilding it"* ]]
   [ -x "$skill/.runtime/bin/python" ]
   run ls -d "$skill"/.runtime.stale.* "$skill"/.runtime.build.*
   assert_failure
+}
+
+@test "modules in the current folder never stand in for the standard library or click" {
+  mkdir -p "$BATS_TEST_TMPDIR/cwd"
+  cd "$BATS_TEST_TMPDIR/cwd"
+  local name
+  for name in json sqlite3 click jmespath os re shlex; do
+    printf 'open("%s/ran-%s", "w").close()\nraise SystemExit(0)\n' "$BATS_TEST_TMPDIR" "$name" > "$name.py"
+  done
+  run --separate-stderr "$SHIM" --dry-run "${SEND_ARGS[@]}"
+  assert_success
+  assert_output --partial "aliyun dysmsapi send-sms "
+  unset SMS_SKILL_PYTHON
+  run --separate-stderr "$SHIM" explain DELIVERED
+  assert_success
+  assert_output --partial '"Code": "DELIVERED"'
+  run ls "$BATS_TEST_TMPDIR"/ran-*
+  assert_failure
+}
+
+@test "a closed stdout is refused before anything runs; a full one gets the result on stderr" {
+  run bash -c '"$0" --dry-run "${@}" >&-' "$SHIM" "${SEND_ARGS[@]}"
+  assert_failure 3
+  assert_output "error: stdout is closed; nothing was run: give it a file or a pipe (e.g. > result.json)."
+  run --separate-stderr bash -c '"$0" explain DELIVERED > /dev/full' "$SHIM"
+  assert_failure 3
+  [[ "$stderr" == *'"Code": "DELIVERED"'* ]]
+  [[ "${stderr_lines[-1]}" == "error: could not write the result to stdout (No space left on device); it is on stderr above;"* ]]
 }

@@ -5,12 +5,13 @@ SKILL.md, README.md and references/*.md (fenced code blocks and inline code span
 Rule for running an extracted line in-process through ``sms_skill.cli.run``:
 
 * a line that already asks for help (``-h``/``--help``) runs as written and must exit 0;
+* ``explain`` is local (no aliyun call) and refuses ``--dry-run``: it runs as written;
 * ``precheck``, ``history`` and ``campaign ...`` call no SMS API (or refuse ``--dry-run``), and a
   ``--resume ID`` needs a campaign journal that a test cannot have: these are parse-only
   checks, run with ``--help`` appended. ``--help`` is eager, so the command and every option
   name must still exist (an unknown one exits 2), but values are not checked;
 * every other line runs with ``--dry-run`` appended (unless present) and must exit 0. Unless it
-  is ``explain`` (local, no aliyun call), it must show at least one ``aliyun dysmsapi`` command
+  is ``explain``, it must show at least one ``aliyun dysmsapi`` command
   (an output line, or a string in the JSON plan that a file-based send prints instead), and
   each such command must carry the three compliance flags.
 
@@ -47,14 +48,15 @@ USER_AGENT = f"AlibabaCloud-Agent-Skills/{SKILL_NAME}"
 COMPLIANCE_FLAGS = ("--api-version 2017-05-25", f"--user-agent {USER_AGENT}", "--read-timeout 3")
 SCRIPT = "scripts/send_sms.sh"
 ALLOWED_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
-CONTRACT_EXIT_CODES = (0, 1, 2, 3, 4, 5, 6, 130, 143, 129, 141)
+#: The contract's codes, plus 7 (safety policy confirm) and 8 (per-number limit) of issue 14.
+CONTRACT_EXIT_CODES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 143, 129, 141)
 
 #: Common options that take a value (they may stand before the command).
 VALUE_OPTIONS = {"-r", "--region", "--profile", "--format", "--query"}
 #: Commands that call no SMS API or refuse --dry-run: parse-only (see the module docstring).
-PARSE_ONLY_COMMANDS = {"precheck", "history", "campaign", "reconcile"}
+PARSE_ONLY_COMMANDS = {"precheck", "history", "campaign", "reconcile", "suppression"}
 #: Options whose value is local state a test cannot have: parse-only as well.
-PARSE_ONLY_OPTIONS = {"--resume"}
+PARSE_ONLY_OPTIONS = {"--resume", "--confirm"}
 #: Placeholder files that the documents name, created for the dry runs.
 PLACEHOLDER_FILES = {
     "phones.txt": "13800138000\n13900139000\n",
@@ -415,8 +417,17 @@ def test_exit_code_has_next_step(code):
     assert meaning and len(action.split()) >= 3, table[code]
 
 
+#: Exit codes the script never returns itself but an agent can see: 137 is SIGKILL.
+SHELL_EXIT_CODES = (137,)
+
+
 def test_no_invented_exit_codes():
-    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES)
+    assert set(exit_code_rows()) <= set(CONTRACT_EXIT_CODES) | set(SHELL_EXIT_CODES)
+
+
+@pytest.mark.parametrize("code", SHELL_EXIT_CODES)
+def test_shell_exit_code_has_next_step(code):
+    assert len(exit_code_rows()[code][2].split()) >= 3
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -446,11 +457,21 @@ def test_named_command_exists(command):
         assert not missing, f"`{command}` has no subcommand {sorted(missing)}"
 
 
+#: Subcommands SKILL.md (kept under 5,000 tokens) leaves to a reference file it names.
+REFERENCE_ONLY = {"suppression": "references/per-number-limits.md",
+                  "campaign": "references/campaigns.md"}
+
+
 def test_every_cli_command_in_skill():
     for name, command in cli_module.cli.commands.items():
         assert name in SKILL_COMMANDS, f"SKILL.md never shows `{SCRIPT} {name}`"
         if isinstance(command, click.Group):
             missing = set(command.commands) - SKILL_COMMANDS[name]
+            if name in REFERENCE_ONLY:
+                assert REFERENCE_ONLY[name] in SKILL_TEXT
+                shown = named_commands(
+                    [line for _, line in script_lines(ROOT / REFERENCE_ONLY[name])])
+                missing -= shown.get(name, set())
             assert not missing, f"SKILL.md never shows `{SCRIPT} {name}` {sorted(missing)}"
 
 
@@ -497,9 +518,10 @@ def planned_argv(argv: list[str]) -> tuple[str, list[str]]:
     words = command_words(argv)
     if (words and words[0] in PARSE_ONLY_COMMANDS) or PARSE_ONLY_OPTIONS & set(argv):
         return "parse-only", [*argv, "--help"]
+    if words and words[0] == "explain":  # local: runs as written (it refuses --dry-run)
+        return "explain", argv
     extra = [] if "--dry-run" in argv else ["--dry-run"]
-    kind = "explain" if words and words[0] == "explain" else "dry-run"
-    return kind, [*argv, *extra]
+    return "dry-run", [*argv, *extra]
 
 
 def _strings(data: object) -> list[str]:

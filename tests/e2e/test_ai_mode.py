@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import SHIM, ai_mode_calls, assert_ai_mode_wrapped, needs_fake_log
+from tests.e2e.conftest import (
+    HANG_TIMEOUT,
+    SHIM,
+    ai_mode_calls,
+    assert_ai_mode_wrapped,
+    needs_fake_log,
+)
 from tests.fake_aliyun import scenarios
 
 pytestmark = needs_fake_log
@@ -75,8 +81,8 @@ def test_stdout_closed_early(world):
 
 def test_aliyun_process_timing_out(world):
     world.mock(scenarios.hang())
-    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT="1", timeout=30)
-    assert result.code == 5 and "did not answer within 1 s" in result.stderr
+    result = world.run(*SEND, SMS_SKILL_CALL_TIMEOUT=HANG_TIMEOUT, timeout=30)
+    assert result.code == 5 and "did not answer within 3 s" in result.stderr
     assert "query-status" in result.stderr
     assert_ai_mode_wrapped(world)
 

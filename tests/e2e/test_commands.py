@@ -139,8 +139,10 @@ def test_send_verify_checks_then_sends(world):
     result = world.run(*SEND, "--verify")
     assert result.code == 0, result.stderr
     assert result.json()["Code"] == "OK"
-    assert [argv[1] for argv in world.calls() if argv[0] == "dysmsapi"] == [
-        "get-sms-sign", "get-sms-template", "send-sms"]
+    actions = [argv[1] for argv in world.calls() if argv[0] == "dysmsapi"]
+    # The two lookups run at once (either may start first); the send waits for both.
+    assert sorted(actions[:2]) == ["get-sms-sign", "get-sms-template"]
+    assert actions[2:] == ["send-sms"]
     assert_call(world, "get-sms-sign", sign_name=SIGN)
     assert_call(world, "get-sms-template", template_code=TEMPLATE)
     assert "carrier registration" in result.stderr
@@ -219,9 +221,12 @@ def test_send_bad_number_is_refused_before_any_call(world):
 def test_send_dry_run_prints_the_command_and_calls_nothing(world):
     result = world.run("--dry-run", *SEND)
     assert result.code == 0, result.stderr
-    assert result.stdout.startswith("aliyun dysmsapi send-sms --api-version 2017-05-25 ")
-    assert compliant(result.stdout.split())
+    (argv,) = result.json()["argv"]  # not a terminal: one JSON document
+    assert argv[:4] == ["aliyun", "dysmsapi", "send-sms", "--api-version"]
+    assert compliant(argv)
     assert "nothing was sent" in result.stderr
+    table = world.run("--dry-run", "--format", "table", *SEND)
+    assert table.stdout.startswith("aliyun dysmsapi send-sms --api-version 2017-05-25 ")
     assert_no_aliyun_call(world)
 
 
@@ -330,7 +335,8 @@ def test_list_signs_approved_over_three_pages_of_mixed_statuses(world):
         assert sign["CarrierRegistration"] == {"mobile": "registered", "unicom": "registering"}
         assert sign["SignStatus"] == 1
     pages = action_calls(world, "query-sms-sign-list")
-    assert [flag(a, "--page-index") for a in pages] == ["1", "2", "3"]
+    indexes = [flag(a, "--page-index") for a in pages]
+    assert indexes[0] == "1" and sorted(indexes[1:]) == ["2", "3"]  # 2 and 3 at once
     assert {flag(a, "--page-size") for a in pages} == {"50"}
     asked = [flag(a, "--sign-name") for a in action_calls(world, "get-sms-sign")]
     assert sorted(asked) == sorted(passed)
@@ -439,7 +445,7 @@ def test_query_status_decodes_receipts(world):
                        "--biz-id", "900619746936498440^0")
     assert result.code == 0, result.stderr
     record = result.json()["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]
-    assert record["PhoneNum"] == PHONE
+    assert record["PhoneNum"] == "138****8000"  # masked unless --no-mask
     assert record["SendStatus"] == 3 and record["SendStatusText"] == "delivered"
     assert record["ErrCode"] == "DELIVERED" and record["ErrCodeMeaning"]
     assert_call(world, "query-send-details", phone_number=PHONE, send_date="20260326",
@@ -492,7 +498,8 @@ def test_query_status_wait_until_failed_exit_1(world):
     result = world.run("query-status", "-p", PHONE, "--biz-id", "1^0", "--wait",
                        "--timeout", "10", **POLL)
     assert result.code == 1
-    assert result.stdout == ""
+    (record,) = result.json()["SmsSendDetailDTOs"]["SmsSendDetailDTO"]  # what failed
+    assert record["ErrCode"] == "IS_CLOSE" and record["PhoneNum"] == "138****8000"
     line = error_line(result.stderr)
     assert "failed to deliver" in line and "IS_CLOSE" in line and "explain" in line
     assert_call(world, "query-send-details", count=2)
@@ -504,9 +511,12 @@ def test_query_status_wait_still_in_flight_at_timeout_exit_5(world):
     result = world.run("query-status", "-p", PHONE, "--biz-id", "1^0", "--wait",
                        "--timeout", "5", **POLL)
     assert result.code == 5
-    assert result.stdout == ""
+    last = result.json()  # the last state seen: one record, still in flight
+    assert last["Wait"] == {"TimedOut": True, "Records": 1, "InFlight": 1}
+    assert last["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["PhoneNum"] == "138****8000"
     line = error_line(result.stderr)
-    assert "after 5 s" in line and "do not resend" in line
+    assert "after 5 s" in line and "1 of 1 record(s) still in flight" in line
+    assert "do not resend" in line
     assert len(action_calls(world, "query-send-details")) >= 2
     assert_call(world, "query-send-details", count=len(action_calls(world, "query-send-details")))
     assert_ai_mode_wrapped(world)
@@ -584,8 +594,8 @@ def test_precheck(world):
     assert result.code == 0, result.stderr
     body = result.json()
     assert body["version"] == "3.4.11"
-    assert [s["step"] for s in body["steps"]] == ["version", "auto-plugin-install",
-                                                  "plugin-update"]
+    assert [s["step"] for s in body["steps"]] == ["version", "credentials",
+                                                  "auto-plugin-install", "plugin-update"]
     assert all(s["ok"] for s in body["steps"])
     for line in ("aliyun version: 3.4.11", "credentials: found in environment variables",
                  "plugin auto-install:", "plugin update:"):
@@ -603,7 +613,8 @@ def test_precheck_old_aliyun_exit_3(world):
     world.mock(scenarios.mock_record("version", stdout="3.3.2\n"))
     result = world.run("precheck")
     assert result.code == 3
-    assert result.stdout == ""
+    report = result.json()  # each step, the failed one last
+    assert report["ok"] is False and report["failed_step"] == "version"
     line = error_line(result.stderr)
     assert "3.3.2" in line and "3.3.3" in line
     assert world.calls() == [["version"]]
@@ -833,11 +844,11 @@ def test_campaign_reconcile_without_receipt_then_resume_sends_only_that_chunk(wo
     assert "no receipt yet" in young.json()["settled"][0]["note"]
 
     settled = world.run("campaign", "reconcile", campaign_id, "--min-age", "0")
-    # all settled (exit 0); one chunk never arrived and waits for --resume, as the JSON says
+    # settled: one chunk never arrived and waits for --resume, which the next step names
     assert settled.code == 0, settled.stderr
     assert settled.json()["settled"] == [{"chunk": 1, "was": "unknown", "now": "planned"}]
+    assert f"send --resume {campaign_id}" in settled.stderr.splitlines()[-1]
     assert settled.json()["to_resume"] == 1
-    assert f"--resume {campaign_id}" in settled.json()["next"]
 
     resumed = world.run("send", "--resume", campaign_id)
     assert resumed.code == 0, resumed.stderr

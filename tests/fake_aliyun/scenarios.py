@@ -379,11 +379,13 @@ def run_fake(
 
 
 def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All lines of the call log ($FAKE_ALIYUN_LOG)."""
+    """All whole lines of the call log ($FAKE_ALIYUN_LOG): the last one may be in the middle
+    of being written by a call still running."""
     p = Path(path)
     if not p.exists():
         return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+    whole = p.read_text(encoding="utf-8").split("\n")[:-1]
+    return [json.loads(line) for line in whole if line]
 
 
 def log_calls(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.unit.helpers import (
@@ -70,8 +72,19 @@ def test_documented_example_makes_exactly_this_call(session, invoke, args, expec
     session.register(expected, stdout=answer(response))
     result = invoke(*args)
     assert result.code == 0, result.stderr
-    assert result.json() == response
+    added = {"Variables": ["code"]} if args[0] == "query-template" else {}  # see its help
+    assert result.json() == {**response, **added}
     assert [list(call) for call in session.calls] == [ENABLE, SET_UA, expected, DISABLE]
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (["query-status", "--phone-numbers", "13800138000", "--current-page", "2"],
+     ["query-status", "-p", "13800138000", "--page-index", "2"]),
+    (["list-qualifications", "--page-no", "3"], ["list-qualifications", "--page-index", "3"]),
+])
+def test_the_contracts_old_option_names_still_work(fp, invoke, old, new):
+    assert invoke("--dry-run", *old).stdout == invoke("--dry-run", *new).stdout
+    assert "--page-no" not in invoke("list-qualifications", "--help").stdout
 
 
 def test_verify_checks_sign_and_template_before_the_send(session, invoke):
@@ -118,12 +131,17 @@ def test_dry_run_prints_the_same_commands_and_runs_nothing(fp, invoke, args, exp
 
     result = invoke("--dry-run", *args)
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines() == [shlex.join(expected)]
+    plan = json.loads(result.stdout)  # not a terminal: one JSON document
+    assert plan["dry_run"] is True
+    assert plan["argv"] == [expected]
+    assert plan["commands"] == [shlex.join(expected)]
+    table = invoke("--dry-run", "--format", "table", *args)
+    assert table.stdout.splitlines() == [shlex.join(expected)]
     assert list(fp.calls) == []
 
 
 def test_dry_run_verify_lists_the_checks_then_the_send(fp, invoke):
     result = invoke(*EXAMPLES[0][0], "--verify", "--dry-run")
-    actions = [line.split()[2] for line in result.stdout.splitlines()]
+    actions = [argv[2] for argv in json.loads(result.stdout)["argv"]]
     assert actions == ["get-sms-sign", "get-sms-template", "send-sms"]
     assert list(fp.calls) == []

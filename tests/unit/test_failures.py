@@ -31,9 +31,10 @@ def test_business_error_with_exit_0_is_a_failure_with_meaning_and_next_step(sess
     assert list(session.calls[-1]) == DISABLE
 
 
-def test_unknown_business_code_points_at_the_triage(session, invoke):
-    session.register(SEND_ARGV, stdout=answer({"Code": "isv.NEW_THING", "Message": "m"}))
-    result = invoke(*SEND_ARGS)
+def test_unknown_business_code_on_a_query_points_at_the_triage(session, invoke):
+    session.register(product("get-sms-sign", "--sign-name", "AliyunDemo"),
+                     stdout=answer({"Code": "isv.NEW_THING", "Message": "m"}))
+    result = invoke("query-sign", "-s", "AliyunDemo")
     assert result.code == 1
     assert "isv.NEW_THING" in result.stderr and "Triage" in result.stderr
 

@@ -176,8 +176,16 @@ def _home_relative(home: Path, monkeypatch) -> str:
     return "HOME"
 
 
+def _home_unset_but_xdg_set(home: Path, monkeypatch) -> str:
+    """Our folders are elsewhere, but the aliyun CLI still needs HOME (its profiles, AI mode)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("HOME")
+    return "HOME"
+
+
 STORAGE_FAULTS = [_garbage_journal, _data_home_is_a_file, _cache_home_is_a_file, _home_unset,
-                  _home_relative]
+                  _home_relative, _home_unset_but_xdg_set]
 
 
 @pytest.mark.parametrize("fault", STORAGE_FAULTS, ids=[f.__name__[1:] for f in STORAGE_FAULTS])
@@ -375,8 +383,9 @@ def test_a_switch_off_that_fails_is_tried_again(fp, prechecked, invoke):
     assert "warning" not in result.stderr
 
 
-def test_the_switch_off_runs_in_its_own_session(fp, prechecked, invoke):
-    """Out of reach of a Ctrl-C or a kill sent to our process group."""
+def test_every_call_runs_in_its_own_session(fp, prechecked, invoke):
+    """Out of reach of a Ctrl-C or a kill sent to our process group (the run decides), and
+    ended with everything it started."""
     sessions = {}
 
     def record(process):
@@ -387,7 +396,7 @@ def test_the_switch_off_runs_in_its_own_session(fp, prechecked, invoke):
         fp.register(argv, callback=record)
     fp.register(SEND_ARGV, stdout=answer(SEND_OK))
     assert invoke(*SEND_ARGS).code == 0
-    assert sessions == {"enable": False, UA: False, "disable": True}
+    assert sessions == {"enable": True, UA: True, "disable": True}
 
 
 # ---- hostile output ---------------------------------------------------------------------------
@@ -436,6 +445,13 @@ SHAPES = [
     "AccessKeyId=LTAIshape1 Signature=c2lnbmF0dXJl SecurityToken=tok",
     "string to sign: AccessKeyId%3DLTAIshape1%26Signature%3Dc2lnbmF0dXJl%26",
     "access_key_id = LTAIshape1, access_key_secret = c2lnbmF0dXJl",
+    # Found by an outside trial: escapes, other quotes, XML, headers, double encoding.
+    r'{"Message":"AccessKeyId: LTAIshape1\nSignature: c2lnbmF0dXJl"}',
+    "AccessKeyId: 'LTAIshape1' Signature='c2lnbmF0dXJl'",
+    r'{\"AccessKeyId\":\"LTAIshape1\",\"Signature\":\"c2lnbmF0dXJl\"}',
+    "<AccessKeyId>LTAIshape1</AccessKeyId><Signature>c2lnbmF0dXJl</Signature>",
+    "Authorization: acs LTAIshape1:c2lnbmF0dXJl",
+    "AccessKeyId%253DLTAIshape1%2526Signature%253Dc2lnbmF0dXJl%2526",
 ]
 
 
@@ -457,12 +473,24 @@ def test_known_secret_values_are_withheld_wherever_they_appear(secrets_around):
     assert redaction.redact(text) == " ".join("[***]" for _ in secrets_around)
 
 
+def test_known_secret_values_are_withheld_url_encoded_too(monkeypatch):
+    from urllib.parse import quote
+
+    secret, token = "top/secret+val=ue&456", "CAIS+abc/def=="
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", token)
+    for value in (secret, token):
+        once = quote(value, safe="")
+        text = f"a {once} b {quote(once, safe='')} c"
+        assert redaction.redact(text) == "a *** b *** c"
+
+
 def test_an_answer_carrying_secrets_is_not_printed_or_stored(session, invoke, secrets_around,
                                                              isolated_home):
     message = (f"key {KEY_ID} secret {SECRET} token {TOKEN} profile {PROFILE_SECRET} "
                "Signature=c2lnbmF0dXJl")
-    session.register(SEND_ARGV, stdout=answer({"Code": "isv.DENIED", "Message": message,
-                                               "RequestId": "R"}))
+    session.register(SEND_ARGV, stdout=answer({"Code": "isv.SMS_CONTENT_ILLEGAL",
+                                               "Message": message, "RequestId": "R"}))
     result = invoke(*SEND_ARGS)
     assert result.code == 1
     stored = b"".join(p.read_bytes() for p in isolated_home.rglob("*")
@@ -486,3 +514,63 @@ def test_the_precheck_never_shows_or_caches_what_aliyun_prints_about_credentials
     for value in secrets_around:
         assert value not in result.stdout + result.stderr + cache
     assert UA  # the user agent is not a secret and stays in every call
+
+
+# ---- a run that holds a lock and never lets go (suspended with Ctrl-Z, or hung) -------------
+
+
+def _held(path: Path):
+    """An exclusive flock on ``path`` through another open file, as a stopped run holds it
+    (flock locks belong to the open file, so this process's own open does not get it)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - closed by the caller
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+@pytest.mark.parametrize("lock", [".cache/alibabacloud-sms-skill/ai-mode-runs.json.lock",
+                                  ".local/share/alibabacloud-sms-skill/journal.sqlite3.lock"])
+def test_a_lock_held_by_a_stopped_run_is_exit_3_not_a_hang(lock, session, invoke, monkeypatch,
+                                                          isolated_home):
+    from sms_skill import paths
+
+    monkeypatch.setattr(paths, "LOCK_WAIT", 0.3)
+    holder = _held(isolated_home / lock)
+    try:
+        session.register(SEND_ARGV, stdout=answer(SEND_OK))
+        result = invoke(*SEND_ARGS)
+    finally:
+        holder.close()
+    assert result.code == 3
+    line = one_error_line(result.stderr)
+    assert "held by another run for 0 s" in line and "Ctrl-Z" in line
+    assert session.call_count(SEND_ARGV) == 0
+
+
+@pytest.mark.parametrize("signum, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_during_the_switch_off_still_prints_what_the_service_accepted(
+        signum, code, fp, prechecked, invoke):
+    import signal
+
+    from sms_skill import lifecycle
+
+    saved = {sig: signal.getsignal(sig) for sig in lifecycle.HANDLED}
+    lifecycle._INSTALLED.clear()  # as in a new process
+    lifecycle.install_signal_handlers()
+    try:
+        fp.register(ENABLE)
+        fp.register(SET_UA)
+        fp.register(SEND_ARGV, stdout=answer(SEND_OK))
+        fp.register(DISABLE, callback=lambda _process: os.kill(os.getpid(),
+                                                               getattr(signal, signum)))
+        result = invoke(*SEND_ARGS)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        lifecycle._INSTALLED.clear()
+    assert result.code == code
+    assert json.loads(result.stdout)["BizId"] == SEND_OK["BizId"]
+    assert f"interrupted by {signum}" in result.stderr
+    assert [list(c) for c in fp.calls][-1] == DISABLE

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.unit.helpers import SEND_OK, answer, product
+from tests.unit.helpers import OUT_ID, SEND_OK, answer, product
 
 SEND_ARGS = ["send", "-p", "13800138000", "-s", "AliyunDemo", "-t", "SMS_123456"]
 SEND_ARGV = product("send-sms", "--phone-numbers", "13800138000", "--sign-name", "AliyunDemo",
@@ -34,6 +34,31 @@ HOSTILE = {
         "Message: The request has failed due to a temporary failure of the server.\n")},
     "deeply nested JSON": {"stdout": "[" * 100_000 + "]" * 100_000 + "\n"},
     "deeply nested JSON object": {"stdout": '{"Code":' + "[" * 50_000 + "\n"},
+    "a code the table does not know": {"stdout": answer(
+        {"Code": "isv.SOMETHING_NEW_2027", "Message": "m", "RequestId": "R"})},
+    "OK in lower case": {"stdout": answer({**SEND_OK, "Code": "ok"})},
+    "a refusal code in another case": {"stdout": answer(
+        {"Code": "isv.business_limit_control", "Message": "m", "RequestId": "R"})},
+    "a receipt code as Code": {"stdout": answer({"Code": "UNDELIV", "Message": "m"})},
+    "unknown ErrorCode on stderr": {"returncode": 1, "stderr": (
+        "ERROR: SDK.ServerError\nErrorCode: Brand.NewGatewayError\nRequestId: R\n"
+        "Message: something new\n")},
+    "SignatureNonceUsed": {"returncode": 1, "stderr": (
+        "ERROR: SDK.ServerError\nErrorCode: SignatureNonceUsed\nRequestId: R\n"
+        "Message: Specified signature nonce was used already.\n")},
+    "OK body, error on stderr, exit 1": {"stdout": answer(SEND_OK), "returncode": 1,
+                                          "stderr": "ERROR: dial tcp: connection refused\n"},
+    "OK body, ErrorCode of a refusal, exit 1": {"stdout": answer(SEND_OK), "returncode": 1,
+                                                "stderr": "ERROR: SDK.ServerError\n"
+                                                "ErrorCode: Forbidden.RAM\nMessage: no\n"},
+    "two JSON documents": {"stdout": answer({"Code": "isv.BUSINESS_LIMIT_CONTROL",
+                                             "Message": "m"}) + answer(SEND_OK)},
+    "a JSON document, then text": {"stdout": answer(
+        {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "m"}) + "BizId: 1^0\n"},
+    "Code given twice": {"stdout": '{"Code": "OK", "BizId": "1^0", '
+                                   '"Code": "isv.BUSINESS_LIMIT_CONTROL"}\n'},
+    "Code given twice, refusal last": {"stdout": '{"Code": "isv.BUSINESS_LIMIT_CONTROL",'
+                                                 ' "Message": "m", "Code": "OK"}\n'},
     "killed by SIGKILL": {"returncode": -9},
     "unknown exit status": {"returncode": 255, "stderr": "panic: runtime error\n"},
 }
@@ -117,3 +142,84 @@ def test_skip_sent_keeps_the_batch_arrays_in_step(session, invoke):
                     "--template-param-json", '[{"code":"1"},{"code":"2"}]', "--skip-sent")
     assert result.code == 0, result.stderr
     assert list(session.calls[-2]) == batch  # the last call before AI mode off
+
+
+QUERY_ANY = ["aliyun", "dysmsapi", "query-send-details"]
+NO_RECEIPTS = {"Code": "OK", "Message": "OK", "RequestId": "R", "TotalCount": "0",
+               "SmsSendDetailDTOs": {"SmsSendDetailDTO": []}}
+PROVES_NOTHING = {
+    "empty object": answer({}),
+    "OK without SmsSendDetailDTOs": answer({"Code": "OK", "Message": "OK", "RequestId": "R"}),
+    "TotalCount 5, SmsSendDetailDTOs null": answer(
+        {"Code": "OK", "TotalCount": "5", "SmsSendDetailDTOs": None}),
+    "TotalCount 5, no receipt listed": answer({**NO_RECEIPTS, "TotalCount": "5"}),
+    "no TotalCount": answer({k: v for k, v in NO_RECEIPTS.items() if k != "TotalCount"}),
+    "SmsSendDetailDTO not a list": answer(
+        {**NO_RECEIPTS, "SmsSendDetailDTOs": {"SmsSendDetailDTO": {}}}),
+    "Code in lower case": answer({**NO_RECEIPTS, "Code": "ok"}),
+    "a refusal Code": answer({"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "m"}),
+    "not JSON": "<html>502 Bad Gateway</html>\n",
+}
+
+
+def _unknown_send(session, invoke) -> None:
+    session.register(SEND_ARGV, stdout="")
+    assert invoke(*SEND_ARGS).code == 5
+
+
+@pytest.mark.parametrize("stdout", PROVES_NOTHING.values(), ids=PROVES_NOTHING.keys())
+def test_reconcile_leaves_a_send_unknown_when_the_receipts_prove_nothing(
+        session, invoke, stdout):
+    _unknown_send(session, invoke)
+    session.register([*QUERY_ANY, session.any()], stdout=stdout)
+    result = invoke("reconcile", "--min-age", "0")
+    assert result.code == 5, result.stderr
+    [item] = json.loads(result.stdout)["settled"]
+    assert item["now"] == "unknown" and item["note"].startswith("could not tell: ")
+    assert json.loads(invoke("history").stdout)[0]["Outcome"] == "unknown"
+    assert invoke(*SEND_ARGS).code == 6  # the identical resend is still refused
+    assert product_calls(session) == 2  # the send and one query
+
+
+def test_reconcile_takes_a_well_formed_answer_without_the_receipt_as_never_arrived(
+        session, invoke):
+    session.register(SEND_ARGV, stdout="")
+    session.register(SEND_ARGV, stdout=answer(SEND_OK))
+    assert invoke(*SEND_ARGS).code == 5
+    session.register([*QUERY_ANY, session.any()], stdout=answer(NO_RECEIPTS))
+    result = invoke("reconcile", "--min-age", "0")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["settled"][0]["now"] == "failed"
+    assert invoke(*SEND_ARGS).code == 0
+
+
+def test_reconcile_reads_every_page_of_receipts(session, invoke):
+    from sms_skill.operations import service_today
+
+    _unknown_send(session, invoke)
+    other = {"PhoneNum": "13800138000", "SendStatus": 3, "OutId": "someone-else"}
+    page = product("query-send-details", "--phone-number", "13800138000", "--send-date",
+                   service_today(), "--page-size", "50", "--current-page", "1")
+    session.register(page, stdout=answer({**NO_RECEIPTS, "TotalCount": "51",
+                                          "SmsSendDetailDTOs": {"SmsSendDetailDTO":
+                                                                [other] * 50}}))
+    page[page.index("--current-page") + 1] = "2"
+    session.register(page, stdout=answer({**NO_RECEIPTS, "TotalCount": "51",
+                                          "SmsSendDetailDTOs": {"SmsSendDetailDTO": [
+                                              {**other, "OutId": OUT_ID}]}}))
+    result = invoke("reconcile", "--min-age", "0")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["settled"][0]["now"] == "ok"
+    assert invoke(*SEND_ARGS).code == 6
+
+
+def test_skip_sent_when_everyone_got_the_message_says_nothing_is_left(session, invoke):
+    session.register(_send_argv("13800138000,+85261234567"), stdout=answer(SEND_OK))
+    both = ["send", "-p", "13800138000,+85261234567", "-s", "AliyunDemo", "-t", "SMS_123456"]
+    assert invoke(*both).code == 0
+    again = invoke(*both, "--skip-sent")
+    assert again.code == 6, again.stderr
+    assert "2 of 2 recipient(s): 2 already got this message" in again.stderr
+    assert "nothing is left to send" in again.stderr
+    assert "add --skip-sent" not in again.stderr
+    assert product_calls(session) == 1

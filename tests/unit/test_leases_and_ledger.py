@@ -168,3 +168,16 @@ def test_entries_too_old_to_block_anything_are_forgotten(store):
         ledger.prune(db, now)
         left = [key for (key,) in db.execute("SELECT recipient FROM ledger")]
     assert left == ["8613900139000"]  # still blocks while its outcome may be unknown
+
+
+def test_after_a_duplicate_chunk_the_next_step_is_skip_sent_not_resume(store):
+    from sms_skill.campaign import outcome_error, summary
+
+    first = planned(store, NUMBERS, "a")
+    second = planned(store, ["008613800138000", "13700137000"], "b")
+    me = current_owner()
+    assert store.begin(store.campaign(first), 0, me, 1) is None
+    assert store.begin(store.campaign(second), 0, me, 1) is not None
+    error = outcome_error(summary(store, second))
+    assert error.exit_code == 1 and "DUPLICATE" in error.message
+    assert "--skip-sent" in error.hint and "does not resend" in error.hint

@@ -147,3 +147,55 @@ def test_approved_templates_table_shows_the_candidate_columns(session, invoke):
     assert header.split() == ["Index", "TemplateCode", "TemplateName", "TemplateContent",
                               "Variables"]
     assert lines[-1].split() == ["1", "SMS_1", "Login", "code", "${code}", "code"]
+
+
+def test_errors_are_json_on_stderr_with_format_json(invoke):
+    import json as _json
+
+    result = invoke("send", "-p", "1", "-s", "S", "-t", "SMS_1", "--format", "json")
+    assert result.code == 2 and result.stdout == ""
+    error = _json.loads(result.stderr)["error"]
+    assert error["exit_code"] == 2 and error["option"] == "--phone-numbers"
+    assert "is not a phone number" in error["message"] and error["next"]
+    usage = invoke("--format=json", "send", "--bogus")
+    assert _json.loads(usage.stderr)["error"]["exit_code"] == 2
+    plain = invoke("send", "-p", "1", "-s", "S", "-t", "SMS_1")
+    assert plain.stderr.startswith("error: --phone-numbers: ")
+
+
+def test_empty_table_says_so_instead_of_a_blank_line():
+    from sms_skill import output
+
+    assert output.render([], "table") == "(no rows)"
+
+
+def test_query_qualification_withholds_every_image_url():
+    from sms_skill import operations
+
+    class Answer:
+        dry_run = False
+
+        def call(self, action, params):
+            return {"Data": {"AdminPhoneNo": "13800138000",
+                             "BusinessLicensePics": [{"LicensePic": "https://x/a.png",
+                                                      "Type": "license"}],
+                             "OtherFiles": [{"LicenseUrl": "http://x/b.pdf"}]}}
+
+    data = operations.query_qualification(Answer(), 10000123)["Data"]
+    assert data["BusinessLicensePics"] == [{"LicensePic": "(url withheld)", "Type": "license"}]
+    assert data["OtherFiles"] == [{"LicenseUrl": "(url withheld)"}]
+    assert "13800138000" not in str(data)
+    raw = operations.query_qualification(Answer(), 10000123, unmask=True)["Data"]
+    assert raw["BusinessLicensePics"][0]["LicensePic"] == "https://x/a.png"
+
+
+def test_wait_timeout_with_no_record_yet_carries_that_state():
+    import pytest as _pytest
+
+    from sms_skill import delivery
+    from sms_skill.errors import OutcomeUnknown
+
+    with _pytest.raises(OutcomeUnknown) as caught:
+        delivery.wait(lambda: {"Code": "OK", "TotalCount": "0"}, 0, sleep=lambda s: None)
+    assert caught.value.result["Wait"] == {"TimedOut": True, "Records": 0, "InFlight": 0}
+    assert "no record found yet" in str(caught.value)

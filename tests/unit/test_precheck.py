@@ -90,9 +90,22 @@ def test_precheck_command_reports_each_step(full, invoke):
     data = json.loads(result.stdout)
     assert data["version"] == "3.4.11"
     assert data["env"] == {"ALIBABA_CLOUD_CLI_PLUGIN_AUTO_INSTALL": "true"}
-    assert [s["step"] for s in data["steps"]] == ["version", "auto-plugin-install",
-                                                  "plugin-update"]
+    assert [s["step"] for s in data["steps"]] == ["version", "credentials",
+                                                  "auto-plugin-install", "plugin-update"]
+    assert data["ok"] is True and data["steps"][1]["detail"] == "environment variables"
     assert "credentials: found in environment variables" in result.stderr
+
+
+def test_precheck_failure_still_reports_each_step_as_json(full, invoke, monkeypatch):
+    monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
+    full.register(VERSION, stdout="3.4.11\n")
+    result = invoke("precheck")
+    assert result.code == 3 and "no credentials" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["failed_step"] == "credentials"
+    assert [(s["step"], s["ok"]) for s in data["steps"]] == [("version", True),
+                                                             ("credentials", False)]
+    assert "test-secret" not in result.stdout + result.stderr
 
 
 def test_no_credentials_anywhere_is_exit_3_before_any_product_call(full, invoke, monkeypatch):

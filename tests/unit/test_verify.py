@@ -47,6 +47,7 @@ def test_approved_as_number_or_string_sends(verified, invoke, status):
                                               ("10", "cancelled"), (None, "missing")])
 def test_a_signature_not_approved_refuses_the_send(verified, invoke, status, word):
     verified.register(SIGN, stdout=answer(sign(status)))
+    verified.register(TEMPLATE, stdout=answer(template(1)))  # looked up at the same time
     result = invoke(*ARGS, "-tp", '{"code":"1"}')
     assert result.code == 4
     assert word in result.stderr and "list-signs --approved" in result.stderr

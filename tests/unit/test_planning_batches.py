@@ -1,0 +1,70 @@
+"""Planning stores rows in batches and reads files in blocks: the outcome is the same as row
+by row, wherever a duplicate, a bad row, a BOM or a missing last newline falls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sms_skill import recipients
+from sms_skill.campaign import plan as campaign
+from tests.unit.helpers import SEND_OK, answer
+
+
+@pytest.fixture
+def bulk(session):
+    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
+    return session
+
+
+def sent_numbers(bulk) -> list[str]:
+    calls = [list(c) for c in bulk.calls if "send-sms" in c]
+    return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]
+
+
+def test_a_duplicate_deep_in_a_later_batch_is_named_by_its_line(bulk, invoke, tmp_path):
+    lines = [f"{13000000000 + i}" for i in range(campaign.PLAN_BATCH * 2 + 10)]
+    lines.append("+86" + lines[3])  # the same handset, spelled otherwise, at the very end
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    result = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T")
+    assert result.code == 2
+    assert f"line {len(lines)}:" in result.stderr and "listed twice" in result.stderr
+    assert not sent_numbers(bulk)
+
+
+def test_skip_invalid_keeps_file_order_and_full_chunks_across_batches(bulk, invoke, tmp_path):
+    count = campaign.PLAN_BATCH + 1500
+    lines = []
+    for i in range(count):
+        lines.append(f"{13000000000 + i}")
+        if i in (10, campaign.PLAN_BATCH - 1, campaign.PLAN_BATCH + 7):
+            lines.append("bad")
+            lines.append(f"{13000000000 + i}")  # a duplicate right after
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    result = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T",
+                    "--skip-invalid", "--parallel", "1")
+    assert result.code == 0, result.stderr
+    assert sent_numbers(bulk) == [f"{13000000000 + i}" for i in range(count)]
+    summary = json.loads(result.stdout)
+    assert summary["skipped_rows"] == 6
+    calls = [list(c) for c in bulk.calls if "send-sms" in c]
+    sizes = [len(c[c.index("--phone-numbers") + 1].split(",")) for c in calls]
+    assert sizes == [1000] * (count // 1000) + [count % 1000]
+
+
+def test_block_reading_matches_line_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(recipients, "BLOCK", 7)  # lines straddle every block boundary
+    data = "\ufeff13800138000\r\n# comment\n\n13900139000\n\ufeff13700137000\n+8613600136000"
+    source = tmp_path / "numbers.txt"
+    source.write_bytes(data.encode())
+    reader, raw = recipients.open_source(str(source), "--phone-file")
+    with raw:
+        rows = list(recipients.phone_rows(reader))
+    assert [(r.line, r.phone) for r in rows] == [
+        (1, "13800138000"), (4, "13900139000"), (5, "13700137000"), (6, "+8613600136000")]
+    import hashlib
+
+    assert reader.sha256.hexdigest() == hashlib.sha256(data.encode()).hexdigest()
