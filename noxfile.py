@@ -49,12 +49,6 @@ def _stock_python() -> str | None:
     return shutil.which("python3", path=os.pathsep.join(dirs))
 
 
-def _real_executable(python: str) -> str:
-    """The interpreter itself, not a version-manager shim in front of it."""
-    return subprocess.run([python, "-c", "import sys; print(sys.executable)"], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
 def _cell(session: nox.Session, python: str | None, pins: list[str], *,
           system_site: bool = False) -> None:
     if python is None:
@@ -75,7 +69,9 @@ def _cell(session: nox.Session, python: str | None, pins: list[str], *,
     # on the cell's click and jmespath.
     session.run(uv, "pip", "install", "--quiet", "--no-deps", "--python", cell_python,
                 str(ROOT), external=True)
-    shim_python = _real_executable(python) if system_site else cell_python
+    # Behind the shim, the cell's own interpreter: the stock cell's sees the stock click and
+    # jmespath (system site packages) and the phonenumbers that the shim requires as well.
+    shim_python = cell_python
     versions = subprocess.run(
         [shim_python, "-c", "import sys, importlib.metadata as m; print('Python %d.%d.%d' % "
          "sys.version_info[:3], 'click', m.version('click'), 'jmespath', m.version('jmespath'))"],
@@ -90,7 +86,9 @@ def _cell(session: nox.Session, python: str | None, pins: list[str], *,
 
 @nox.session(name="stock")
 def stock(session: nox.Session) -> None:
-    """The python3 on PATH with whatever click and jmespath it has installed."""
+    """The python3 on PATH with whatever click and jmespath it has installed (plus
+    phonenumbers: without it the shim would build .runtime instead, which
+    tests/test_shim_bootstrap.py and the bats suite cover)."""
     python = _stock_python()
     pins = []
     if python is not None:
