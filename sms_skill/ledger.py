@@ -240,9 +240,10 @@ def recent(db: sqlite3.Connection, keys: Iterable[str], since: float) -> dict[st
 
 
 def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
-                    schema: str = "") -> dict[str, list[Past]]:
-    """``recent`` for every row of a campaign being planned, from ``schema``'s ledger
-    (``known.``: an attached database's); empty when that ledger predates the limits."""
+                    schema: str = "", chunk: int | None = None) -> dict[str, list[Past]]:
+    """``recent`` for every row of a campaign (of one ``chunk``, if given), from
+    ``schema``'s ledger (``known.``: an attached database's), leaving out the campaign's own
+    sends; empty when that ledger predates the limits."""
     have = {row[1] for row in db.execute(f"PRAGMA {schema}table_info(ledger)")}
     if "template" not in have or not db.execute(
             f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone():  # noqa: S608
@@ -252,7 +253,8 @@ def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
             f"SELECT r.key, {_PAST_COLUMNS} FROM campaign_rows r "  # noqa: S608
             f"JOIN {schema}ledger l ON l.recipient=r.key LEFT JOIN {schema}template_kinds k "
             "ON k.template=l.template WHERE r.campaign_id=? AND l.origin!=? AND l.at>=? "
-            "ORDER BY l.at", (campaign_id, campaign_id, since)):
+            "AND (? IS NULL OR r.chunk=?) ORDER BY l.at",
+            (campaign_id, campaign_id, since, chunk, chunk)):
         found.setdefault(key, []).append(tuple(past))
     return found
 
@@ -271,8 +273,9 @@ def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,
                (state, biz_id, origin, part))
 
 
-def campaign_planned(db: sqlite3.Connection, campaign_id: str) -> list[tuple[str, str, str | None]]:
-    """(number, key, signature) of every row of a campaign being planned."""
+def campaign_planned(db: sqlite3.Connection, campaign_id: str,
+                     chunk: int | None = None) -> list[tuple[str, str, str | None]]:
+    """(number, key, signature) of every row of a campaign (of one ``chunk``, if given)."""
     return [tuple(row) for row in db.execute(
         "SELECT phone, key, sign_name FROM campaign_rows WHERE campaign_id=? AND key IS NOT "
-        "NULL ORDER BY line", (campaign_id,))]
+        "NULL AND (? IS NULL OR chunk=?) ORDER BY line", (campaign_id, chunk, chunk))]

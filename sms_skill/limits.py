@@ -181,7 +181,7 @@ def describe_left_out(found: Sequence[Breach]) -> str:
                       f"{stamp(b.allowed_at)}" for b in found[:SAMPLES])
     more = " ..." if len(found) > SAMPLES else ""
     return (f"left out {len(found)} number(s) over a per-number limit ({shown}{more}); "
-            "--dry-run lists them all, --force sends to them anyway.")
+            "--force sends to them anyway.")
 
 
 def _duration(seconds: int) -> str:

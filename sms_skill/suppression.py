@@ -70,14 +70,15 @@ def suppressed(db: sqlite3.Connection, keys: Iterable[str], schema: str = "") ->
     return found
 
 
-def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = "") -> set[str]:
-    """The keys of a campaign's rows that are on the list."""
+def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = "",
+                        chunk: int | None = None) -> set[str]:
+    """The keys of a campaign's rows (of one ``chunk``, if given) that are on the list."""
     if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
                       ).fetchone():
         return set()
     return {key for (key,) in db.execute(
         f"SELECT r.key FROM campaign_rows r JOIN {schema}suppressed s ON s.key=r.key "  # noqa: S608
-        "WHERE r.campaign_id=?", (campaign_id,))}
+        "WHERE r.campaign_id=? AND (? IS NULL OR r.chunk=?)", (campaign_id, chunk, chunk))}
 
 
 def permanent_failures(records: Iterable[dict], number: str) -> dict[str, str]:

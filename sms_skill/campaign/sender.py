@@ -97,12 +97,17 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
             limiter.wait()
             if stop.is_set():
                 return
-            refused = store.begin(campaign, seq, me, attempt)
-            if refused:
-                if refused != "lease lost":
-                    on_chunk({**chunk, "state": "failed", "code": "DUPLICATE"},
+            begun = store.begin(campaign, seq, me, attempt)
+            if begun.left_out and begun.left_out.count:
+                _report_left_out(client, seq, begun.left_out)
+            if begun.refused:
+                if begun.refused != "lease lost":
+                    code = "LEFT_OUT" if begun.left_out else "DUPLICATE"
+                    on_chunk({**chunk, "state": "failed", "code": code},
                              next(finished), total[0])
                 return
+            if begun.left_out and begun.left_out.count:  # fewer recipients than planned
+                action, params, first_recipient = chunk_call(store, campaign, chunk)
             if stop.is_set():  # stopped between the claim and the call: nothing went out
                 store.retry_later(campaign_id, seq, None)
                 return
@@ -189,6 +194,17 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
         return {**report.summary(store, campaign_id),
                 "confirmation_required": str(confirmation[0])}
     return report.summary(store, campaign_id)
+
+
+def _report_left_out(client, seq: int, left) -> None:
+    """Say on stderr which recipients a chunk left out just before its call."""
+    if left.suppressed:
+        client.report(f"chunk {seq}: skipped {left.suppressed} number(s) on the suppression "
+                      "list (`suppression list`).")
+    if left.over_limit:
+        from sms_skill.limits import describe_left_out
+
+        client.report(f"chunk {seq}: {describe_left_out(left.over_limit)}")
 
 
 def interrupted_message(signal_name: str) -> str:

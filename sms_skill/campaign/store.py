@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from sms_skill import database, ledger, prog, recipient_filters, tunables
 from sms_skill.errors import DuplicateSend, InputError
@@ -60,6 +61,14 @@ CHUNK_COLUMNS = ("seq", "size", "state", "attempts", "out_id", "biz_id", "code",
 
 #: A run: its pid and its process start time (a reused pid is another run).
 Owner = tuple[int, str]
+
+
+class Begun(NamedTuple):
+    """``Store.begin``'s answer: why the chunk is not sent (None: go ahead), and the
+    recipients it left out just now."""
+
+    refused: str | None
+    left_out: recipient_filters.LeftOut | None = None
 
 
 def current_owner() -> Owner:
@@ -337,30 +346,62 @@ class Store:
                        "AND state='planned'", (*me, campaign_id))
         return self.chunks(campaign_id, ["planned"])
 
-    def begin(self, campaign: dict, seq: int, me: Owner, attempt: int) -> str | None:
+    def begin(self, campaign: dict, seq: int, me: Owner, attempt: int) -> Begun:
         """Mark a leased chunk in flight and its recipients pending in the ledger, in one
-        transaction, just before its call. Returns None to go ahead, or why not: the lease
-        was lost, or (unless the campaign was forced) another send reached some of its
-        recipients with the same message since the campaign was planned."""
+        transaction, just before its call. First its recipients are checked again, as they
+        are now (a resume may come hours after the plan, and other runs send meanwhile):
+        those on the suppression list, and (unless the campaign was forced) those one more
+        send would put over a per-number limit, leave the chunk. Not sent at all: the lease
+        was lost, (unless forced) another send reached some of its recipients with the same
+        message since the campaign was planned, or no recipient is left."""
         campaign_id = campaign["id"]
         now = time.time()
         with self.transaction() as db:
+            held = db.execute("SELECT size FROM chunks WHERE campaign_id=? AND seq=? AND "
+                              "state='planned' AND owner_pid=? AND owner_started=?",
+                              (campaign_id, seq, *me)).fetchone()
+            if held is None:
+                return Begun("lease lost")
             if not campaign["forced"]:
                 conflicts = ledger.campaign_conflicts(db, campaign_id, 0, now, chunk=seq)
                 if conflicts:
-                    error = conflicts.error(single=False)
-                    db.execute("UPDATE chunks SET state='failed', code='DUPLICATE', message=?,"
-                               " finished=? WHERE campaign_id=? AND seq=? AND state='planned'",
-                               (error.message, now, campaign_id, seq))
-                    return error.message
-            moved = db.execute(
-                "UPDATE chunks SET state='in_flight', attempts=?, started=? WHERE "
-                "campaign_id=? AND seq=? AND state='planned' AND owner_pid=? AND "
-                "owner_started=?", (attempt, now, campaign_id, seq, *me)).rowcount
-            if not moved:
-                return "lease lost"
+                    return Begun(self._fail(db, campaign_id, seq, "DUPLICATE",
+                                            conflicts.error(single=False).message, now))
+            left = recipient_filters.leave_out(
+                db, campaign_id, template_code=campaign["template_code"],
+                sign_name=campaign["sign_name"], total=held[0], force=bool(campaign["forced"]),
+                schema="", now=now, chunk=seq,
+                drop=lambda keys: self._drop(db, campaign_id, seq, keys))
+            if left.count:
+                db.execute("UPDATE campaigns SET recipients=recipients-?, "
+                           "over_limit=over_limit+?, suppressed=suppressed+? WHERE id=?",
+                           (left.count, len(left.over_limit), left.suppressed, campaign_id))
+                if left.count >= held[0]:
+                    return Begun(self._fail(
+                        db, campaign_id, seq, "LEFT_OUT", "every recipient was left out just "
+                        "before the call (suppression list or per-number limits); nothing "
+                        "was sent", now), left)
+            db.execute("UPDATE chunks SET state='in_flight', attempts=?, started=? WHERE "
+                       "campaign_id=? AND seq=?", (attempt, now, campaign_id, seq))
             ledger.record_chunk(db, campaign_id, seq, now)
-        return None
+        return Begun(None, left)
+
+    @staticmethod
+    def _fail(db: sqlite3.Connection, campaign_id: str, seq: int, code: str, message: str,
+              now: float) -> str:
+        """A chunk not sent, for a reason that proves nothing went out; returns the reason."""
+        db.execute("UPDATE chunks SET state='failed', code=?, message=?, finished=? WHERE "
+                   "campaign_id=? AND seq=?", (code, message, now, campaign_id, seq))
+        return message
+
+    @staticmethod
+    def _drop(db: sqlite3.Connection, campaign_id: str, seq: int, keys: set[str]) -> int:
+        """Take these recipients out of a chunk about to be sent."""
+        db.executemany("DELETE FROM campaign_rows WHERE campaign_id=? AND chunk=? AND key=?",
+                       ((campaign_id, seq, key) for key in keys))
+        db.execute("UPDATE chunks SET size=size-? WHERE campaign_id=? AND seq=?",
+                   (len(keys), campaign_id, seq))
+        return len(keys)
 
     def retry_later(self, campaign_id: str, seq: int, code: str | None) -> None:
         """A throttled call was not accepted, or none was made: planned again."""

@@ -55,7 +55,7 @@ def test_a_live_run_holding_the_campaign_makes_a_second_run_refuse(store, other_
 def test_a_chunk_in_flight_in_a_run_that_died_becomes_unknown(store, other_run):
     proc, owner = other_run
     campaign_id = planned(store, NUMBERS, "a", owner=owner)
-    assert store.begin(store.campaign(campaign_id), 0, owner, 1) is None
+    assert store.begin(store.campaign(campaign_id), 0, owner, 1).refused is None
     proc.kill()
     proc.wait()
     assert store.claim(campaign_id, current_owner()) == []  # nothing left to send
@@ -68,8 +68,8 @@ def test_a_chunk_is_refused_at_its_call_when_another_campaign_reached_its_number
     first = planned(store, NUMBERS, "a")
     second = planned(store, ["008613800138000", "13700137000"], "b")  # before any send
     me = current_owner()
-    assert store.begin(store.campaign(first), 0, me, 1) is None
-    refused = store.begin(store.campaign(second), 0, me, 1)
+    assert store.begin(store.campaign(first), 0, me, 1).refused is None
+    refused = store.begin(store.campaign(second), 0, me, 1).refused
     assert refused.startswith("1 of 2 recipient(s): 1 may have got it")
     assert f"campaign {first}" in refused and "138****8000" in refused
     [chunk] = store.chunks(second)
@@ -80,8 +80,8 @@ def test_a_forced_campaign_is_not_refused_at_its_call(store):
     first = planned(store, NUMBERS, "a")
     second = planned(store, NUMBERS, "b", force=True)
     me = current_owner()
-    assert store.begin(store.campaign(first), 0, me, 1) is None
-    assert store.begin(store.campaign(second), 0, me, 1) is None
+    assert store.begin(store.campaign(first), 0, me, 1).refused is None
+    assert store.begin(store.campaign(second), 0, me, 1).refused is None
 
 
 def test_out_ids_differ_between_campaigns_of_the_same_file_and_out_id(store):
@@ -149,7 +149,7 @@ def test_a_campaign_planned_by_an_older_version_can_still_be_resumed(tmp_path):
     try:
         me = current_owner()
         assert [c["seq"] for c in store.claim("old", me)] == [0]
-        assert store.begin(store.campaign("old"), 0, me, 1) is None
+        assert store.begin(store.campaign("old"), 0, me, 1).refused is None
         store.finish("old", 0, "sent", "1^0", None, None)
         assert store.counts("old")["chunks"]["sent"] == 1
     finally:
@@ -176,8 +176,8 @@ def test_after_a_duplicate_chunk_the_next_step_is_skip_sent_not_resume(store):
     first = planned(store, NUMBERS, "a")
     second = planned(store, ["008613800138000", "13700137000"], "b")
     me = current_owner()
-    assert store.begin(store.campaign(first), 0, me, 1) is None
-    assert store.begin(store.campaign(second), 0, me, 1) is not None
+    assert store.begin(store.campaign(first), 0, me, 1).refused is None
+    assert store.begin(store.campaign(second), 0, me, 1).refused is not None
     error = outcome_error(summary(store, second))
     assert error.exit_code == 1 and "DUPLICATE" in error.message
     assert "--skip-sent" in error.hint and "does not resend" in error.hint
