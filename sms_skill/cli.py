@@ -37,6 +37,27 @@ Exit codes:
 """
 
 
+class _AsciiNumber(click.ParamType):
+    """A number in ASCII digits: Python's int() and float() also take ``1_0``, full-width
+    or Arabic-Indic digits, ``nan`` and ``inf``, which no user means."""
+
+    def __init__(self, name: str, pattern: str, cast: Callable[[str], object]) -> None:
+        self.name, self._pattern, self._cast = name, re.compile(pattern), cast
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        if not self._pattern.fullmatch(value.strip()):
+            self.fail(f"{value!r} is not {'a whole' if self.name == 'integer' else 'a'} "
+                      f"number written with the digits 0-9", param, ctx)
+        return self._cast(value.strip())
+
+
+INTEGER = _AsciiNumber("integer", r"[+-]?[0-9]+", int)
+NUMBER = _AsciiNumber("number", r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?",
+                      float)
+
+
 class Settings:
     """The common options, wherever on the command line they were given."""
 
@@ -277,13 +298,13 @@ def bulk_options(func: Callable) -> Callable:
                           "with exit 6 while another run is sending it)."),
         click.option("--skip-invalid", is_flag=True,
                      help="Send the valid rows of the file and report the bad ones."),
-        click.option("--parallel", default=4, show_default=True,
+        click.option("--parallel", type=INTEGER, default=4, show_default=True,
                      help="Concurrent aliyun calls for a file."),
-        click.option("--rate", type=float, help="At most this many calls per second."),
+        click.option("--rate", type=NUMBER, help="At most this many calls per second."),
         click.option("--confirm", metavar="PLAN_ID",
                      help="With a file: send only if the plan is this plan_id, the one a "
                           "--dry-run showed and the user approved."),
-        click.option("--price", type=float, envvar="SMS_SKILL_PRICE",
+        click.option("--price", type=NUMBER, envvar="SMS_SKILL_PRICE",
                      help="Price of one billed message, for the plan's cost (env "
                           "SMS_SKILL_PRICE); no default."),
         click.option("--template-text", metavar="TEXT",
@@ -482,9 +503,9 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
 def page_options(size: int, index_name: str = "--page-index",
                  dest: str = "page_index") -> Callable:
     def decorate(func: Callable) -> Callable:
-        func = click.option("--page-size", default=size, show_default=True,
+        func = click.option("--page-size", type=INTEGER, default=size, show_default=True,
                             help="Items per page (1 to 50).")(func)
-        return click.option(index_name, dest, default=1, show_default=True,
+        return click.option(index_name, dest, type=INTEGER, default=1, show_default=True,
                             help="Page number, from 1.")(func)
 
     return decorate
@@ -597,7 +618,7 @@ def query_template(client, template_code):
               help="Poll until every message is delivered (exit 0) or failed (exit 1); "
                    "exit 5 if still in flight at --timeout, printing the last receipts "
                    "seen (Wait.Records, Wait.InFlight).")
-@click.option("--timeout", type=int, help="Seconds --wait may take [default: 120].")
+@click.option("--timeout", type=INTEGER, help="Seconds --wait may take [default: 120].")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
 @old_name("phone_number", "--phone-numbers")
 @old_name("current_page", "--current-page")
@@ -815,7 +836,7 @@ def campaign_list(store):
 @click.argument("campaign_id", metavar="ID")
 @click.option("--numbers", is_flag=True, help="List each chunk's recipients (masked).")
 @click.option("--no-mask", is_flag=True, help="With --numbers: the numbers in full.")
-@click.option("--chunk", type=int, help="Only this chunk (its number in chunk_list).")
+@click.option("--chunk", type=INTEGER, help="Only this chunk (its number in chunk_list).")
 @_store_command
 def campaign_show(store, campaign_id, numbers, no_mask, chunk):
     """One campaign: parameters, counts, and each chunk's state, BizId and error.
@@ -840,8 +861,9 @@ def _campaign_reconcile_outcome(result: object) -> SkillError | None:
 
 @campaign.command("retry")
 @click.argument("campaign_id", metavar="ID")
-@click.option("--parallel", default=4, show_default=True, help="Concurrent aliyun calls.")
-@click.option("--rate", type=float, help="At most this many calls per second.")
+@click.option("--parallel", type=INTEGER, default=4, show_default=True,
+              help="Concurrent aliyun calls.")
+@click.option("--rate", type=NUMBER, help="At most this many calls per second.")
 @run_operation(outcome=_campaign_outcome)
 def campaign_retry(client, campaign_id, parallel, rate):
     """Send again the chunks that failed (a failure proves nothing was sent), once their

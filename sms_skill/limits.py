@@ -185,8 +185,9 @@ def describe_left_out(found: Sequence[Breach]) -> str:
 
 
 def _duration(seconds: int) -> str:
+    """A wait, rounded up: waiting the time said is always enough."""
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{-(-seconds // 60)} min"
+    return f"{-(-seconds * 10 // 3600) / 10:.1f} h"

@@ -142,7 +142,9 @@ def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool
     and a BOM are not data."""
     # The reader's lines come without their "\n": given back, so a quoted one stays data.
     records = csv.reader(line + "\n" for line in itertools.chain([header], lines))
-    columns = [c.strip() for c in next(records)]
+    # The skill's own column names in any case (Phone, PHONE); template variables as written.
+    columns = [c.strip().lower() if c.strip().lower() in RESERVED_COLUMNS else c.strip()
+               for c in next(records)]
     if "phone" not in columns:
         raise InputError("--csv" if not phone_only else "--phone-file",
                          f"line {start}: the header has no 'phone' column ({header.strip()})")
@@ -186,7 +188,7 @@ def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool
 def describe(bad: list[BadRow], total: int) -> str:
     listed = "; ".join(f"line {b.line}: {b.reason}" for b in bad)
     more = f" (and {total - len(bad)} more)" if total > len(bad) else ""
-    return listed + more
+    return listed + more + "."
 
 
 def params_json(params: dict | None) -> str | None:

@@ -129,8 +129,10 @@ def limit_windows() -> tuple[LimitWindow, ...]:
 
 
 def limit_window(message: str) -> LimitWindow | None:
-    """The window a BUSINESS_LIMIT_CONTROL message names, or None."""
-    return next((w for w in limit_windows() if w.fragment in (message or "")), None)
+    """The window a BUSINESS_LIMIT_CONTROL message names, or None; of several, the one
+    listed last (the table goes from the shortest window to the longest)."""
+    named = [w for w in limit_windows() if w.fragment in (message or "")]
+    return named[-1] if named else None
 
 
 def proves_refusal(code: str) -> bool:

@@ -159,8 +159,10 @@ def _raise_policy_error(text: str, label: str) -> None:
         raise ConfirmationRequired(
             f"{label}: the aliyun CLI's safety policy requires the user's confirmation for "
             f"`{confirm.group(1)}`; nothing was sent.",
-            f"Ask the user: \"Allow `{confirm.group(1)}` ({label}) to run now?\" and only "
-            "after they say yes, re-run the same command with --yes.")
+            f"Ask the user: \"The aliyun CLI's safety policy wants your approval for "
+            f"`{confirm.group(1)}` ({label}); --yes approves every aliyun call of this "
+            "command, including any send it makes. Go ahead?\" and only after they say yes, "
+            "re-run the same command with --yes.")
 
 
 def _raise_cli_error(done: Completed, *, label: str, is_send: bool, recipient: str) -> None:

@@ -11,9 +11,9 @@ from sms_skill.errors import InputError
 MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_OUT_ID = 255
-_PHONE = re.compile(r"(?:\+|00)?\d{5,15}")
+_PHONE = re.compile(r"(?:\+|00)?[0-9]{5,15}")
 #: A mainland China mobile number as the service accepts it.
-_MAINLAND = re.compile(r"1[3-9]\d{9}")
+_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 _REGION = re.compile(r"[a-z0-9-]+")
 SHOWN_LENGTH = 60
 LINE_LENGTH = 2000
@@ -88,7 +88,7 @@ def phone_number(value: str, option: str = "--phone-number") -> str:
     for such numbers)."""
     number = value.strip()
     if not _PHONE.fullmatch(number):
-        raise InputError(option, f"{shown(value)} is not a phone number: use 5 to 15 digits, "
+        raise InputError(option, f"{shown(value)} is not a phone number: use 5 to 15 digits 0-9, "
                                  "optionally after + or 00 (e.g. 13800138000, +85261234567)")
     problem = number_problem(number)
     if problem:
@@ -249,7 +249,7 @@ def same_length(arrays: dict[str, list]) -> None:
 
 def calendar_date(value: str, option: str) -> str:
     """A real date written ``yyyyMMdd``."""
-    if not re.fullmatch(r"\d{8}", value or ""):
+    if not re.fullmatch(r"[0-9]{8}", value or ""):
         raise InputError(option, f"{shown(value)} is not a date in yyyyMMdd form (e.g. 20260326)")
     try:
         datetime.strptime(value, "%Y%m%d")
@@ -291,7 +291,7 @@ def out_id(value: str | None, option: str = "--out-id") -> str | None:
     return value
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw]?)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 86400}
 
 

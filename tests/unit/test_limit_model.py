@@ -146,6 +146,9 @@ def test_a_campaign_leaves_out_the_numbers_over_a_limit(tmp_path):
     ("触发分钟级流控Permits:1", "the per-minute limit", "2026-12-02 10:01:00 UTC+8"),
     ("触发小时级流控Permits:5", "the per-hour limit", "2026-12-02 11:00:00 UTC+8"),
     ("触发天级流控Permits:10", "the daily limit", "2026-12-03 00:00:00 UTC+8"),
+    # several windows named: the longest decides when to retry
+    ("触发分钟级流控Permits:1;触发天级流控Permits:10", "the daily limit",
+     "2026-12-03 00:00:00 UTC+8"),
 ])
 def test_gateway_messages_are_translated_from_the_references(message, meaning, retry):
     said = limits.translate(message, at("2026-12-02 10:00:30"))
@@ -155,3 +158,9 @@ def test_gateway_messages_are_translated_from_the_references(message, meaning, r
 
 def test_a_message_naming_no_window_is_not_translated():
     assert limits.translate("too many requests") is None
+
+
+@pytest.mark.parametrize(("seconds", "said"), [(59, "59 s"), (121, "3 min"), (150, "3 min"),
+                                                (7201, "2.1 h"), (7200, "2.0 h")])
+def test_a_wait_is_rounded_up_so_that_waiting_it_is_enough(seconds, said):
+    assert limits._duration(seconds) == said

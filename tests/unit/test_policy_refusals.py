@@ -34,8 +34,18 @@ def test_a_confirm_rule_is_exit_7_with_what_to_ask():
     text = str(caught.value)
     assert "\n" not in text
     assert "nothing was sent" in text
-    assert 'Ask the user: "Allow `dysmsapi send-sms` (SendSms) to run now?"' in text
+    assert "your approval for `dysmsapi send-sms` (SendSms)" in text
     assert "re-run the same command with --yes" in text
+
+
+def test_the_question_says_that_yes_approves_the_send_too():
+    """A confirm rule on a lookup (--verify's get-sms-sign) asks about that lookup, but the
+    re-run's --yes goes to every call, the send included: the question must say so."""
+    with pytest.raises(ConfirmationRequired) as caught:
+        interpret(CONFIRM.replace("send-sms", "get-sms-sign"))
+    assert "`dysmsapi get-sms-sign`" in str(caught.value)
+    assert "--yes approves every aliyun call of this command, including any send" in str(
+        caught.value)
 
 
 def test_a_deny_rule_is_an_environment_refusal_naming_the_rule():

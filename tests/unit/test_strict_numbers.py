@@ -51,3 +51,14 @@ def test_a_bad_number_in_a_file_is_refused_by_its_line_before_any_call(invoke, s
     assert "line 4: '1380013800' is not a mainland China mobile number" in result.stderr
     assert "nothing was sent" in result.stderr
     assert not [c for c in session.calls if "dysmsapi" in c]
+
+
+@pytest.mark.parametrize("number", ["１３８００１３８０００", "١٣٨٠٠١٣٨٠٠٠", "+８６13800138000"])
+def test_digits_other_than_0_to_9_are_refused_before_any_call(number, invoke, fp):
+    """Full-width or Arabic-Indic digits would get their own ledger key (and so escape the
+    duplicate check and the per-number limits) while a gateway might read them as the
+    same number."""
+    result = invoke("send", "-p", number, "-s", "S", "-t", "T", "-tp", '{"code":"1"}')
+    assert result.code == 2
+    assert "digits 0-9" in result.stderr and "--phone-numbers" in result.stderr
+    assert not fp.calls

@@ -66,3 +66,9 @@ def test_history_shows_campaigns_and_their_chunks(session, invoke, tmp_path):
     lines = invoke("history", "--chunks").json()
     assert [(row["Chunk"], row["Count"]) for row in lines if row["Chunk"] is not None] \
         in ([(0, 1000), (1, 500)], [(1, 500), (0, 1000)])
+
+
+def test_the_skills_own_column_names_are_read_in_any_case_variables_as_written():
+    rows = rows_of(b"Phone,SIGN_NAME,Name\n13800138000,Brand,Li\n", sign=None)
+    assert rows[0].phone == "13800138000" and rows[0].sign_name == "Brand"
+    assert rows[0].params == {"Name": "Li"}

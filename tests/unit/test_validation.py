@@ -52,7 +52,7 @@ CASES = [
     (STATS + ["--start-date", "20260301", "--end-date", "20260301", "--page-size", "51"],
      "--page-size", "1 to 50"),
     (["list-signs", "--page-size", "0"], "--page-size", "1 to 50"),
-    (["list-templates", "--page-index", "x"], "--page-index", "not a valid integer"),
+    (["list-templates", "--page-index", "x"], "--page-index", "digits 0-9"),
     (["query-status", "-p", "13800138000,13900139000"], "--phone-number", "not a phone number"),
     (["query-status", "-p", "13800138000", "--timeout", "5"], "--timeout", "only with --wait"),
     (["query-status", "--phone-numbers", "13800138000", "-p", "13800138000"], "--phone-numbers",
@@ -119,3 +119,17 @@ def test_a_number_may_be_written_with_plus_or_00_and_spaces_around_commas(fp, in
 def test_exactly_1000_numbers_are_accepted(fp, invoke):
     numbers = ",".join(str(13800000000 + i) for i in range(1000))
     assert invoke("--dry-run", *SEND, "-p", numbers).code == 0
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--parallel", "1_0"), ("--parallel", "١٠"), ("--parallel", "４"), ("--rate", "nan"),
+    ("--price", "inf"), ("--rate", "1_000"),
+])
+def test_numeric_options_take_ascii_digits_only(invoke, fp, tmp_path, option, value):
+    phones = tmp_path / "phones.txt"
+    phones.write_text("13800138000\n")
+    result = invoke("send", "--phone-file", str(phones), "-s", "S", "-t", "T", option, value)
+    assert result.code == 2
+    assert f"'{option}'" in result.stderr and "digits 0-9" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not fp.calls
