@@ -13,7 +13,7 @@ from pathlib import Path
 from sms_skill import paths
 from sms_skill.errors import StorageProblem
 
-DB_FILE = "journal.sqlite3"
+DB_FILE = paths.JOURNAL_FILE
 BUSY_TIMEOUT = 30
 
 

@@ -66,15 +66,35 @@ class Entry:
     code: str | None
 
 
-class Journal:
-    """Open with ``Journal()`` (the user's data folder) or ``Journal(path)``."""
+class _Preview(Exception):  # noqa: N818 (not an error: ends a dry run's reserve)
+    """A dry run's ``reserve`` ran its checks; raised to roll its writes back."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, keep: list[int]) -> None:
+        super().__init__()
+        self.keep = keep
+
+
+class Journal:
+    """Open with ``Journal()`` (the user's data folder) or ``Journal(path)``; ``prune``
+    False (a dry run's preview) keeps the retention pruning for a real send."""
+
+    def __init__(self, path: Path | None = None, *, prune: bool = True) -> None:
         self.path = path or database.default_path()
         self._db = database.connect(self.path, SCHEMA, ledger.ADDED_COLUMNS)
         #: Recipients of the last ``reserve`` left out as on the suppression list.
         self.suppressed = 0
-        self.prune(tunables.retention_cutoff())  # the documented retention
+        if prune:
+            self.prune(tunables.retention_cutoff())  # the documented retention
+
+    def preview(self, **send: object) -> list[int]:
+        """What ``reserve`` would do for a dry run: its refusals (exit 6, 8, or 2 when all
+        are suppressed) raised as they would be, the positions it would send to returned,
+        nothing written."""
+        try:
+            self.reserve(**send, record=False)
+        except _Preview as done:
+            return done.keep
+        raise AssertionError("reserve(record=False) always ends in _Preview")
 
     def close(self) -> None:
         self._db.close()
@@ -90,7 +110,7 @@ class Journal:
                 template_code: str, params: object, messages: Sequence[str],
                 out_id: str | None, force: bool = False, skip_sent: bool = False,
                 signs: Sequence[str | None] | None = None, template_type: object = None,
-                ) -> tuple[int, list[int]]:
+                record: bool = True) -> tuple[int, list[int]]:
         """Record a send about to be made, and the positions of the recipients it goes to.
 
         Refused with DuplicateSend (exit 6) when a recipient got, or may have got, the same
@@ -118,6 +138,8 @@ class Journal:
             ledger.learn_kind(db, template_code, template_type)
             if not force:
                 self._check_limits(db, recipients, keys, keep, signs, template_code, now)
+            if not record:
+                raise _Preview(keep)  # rolls back what the checks wrote (settled, learnt)
             kept = [recipients[i] for i in keep]
             cursor = db.execute(
                 "INSERT INTO sends (created, fingerprint, action, recipients, sign_names,"

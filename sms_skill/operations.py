@@ -32,32 +32,42 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
     ``skip_sent`` sends to the others only. ``messages[i]`` is what makes recipient i's
     message: (signature, template, parameters). ``build(positions)`` gives the API
     parameters for the recipients at those positions. The outcome is recorded whatever
-    happens. Dry runs are not journaled."""
-    everyone = list(range(len(recipients)))
+    happens. A dry run is not journaled, but refuses (or leaves out) what the send would,
+    from the journal as it is."""
+    from sms_skill import paths
+
+    def send() -> dict:
+        from sms_skill.ledger import message_key
+
+        return dict(action=action, recipients=recipients, sign_names=sign_names,
+                    template_code=template_code, params=params,
+                    messages=[message_key(*parts) for parts in messages], out_id=out_id,
+                    force=force, skip_sent=skip_sent, signs=[parts[0] for parts in messages],
+                    template_type=template_type)
+
     if client.dry_run:
-        return client.call(action, build(everyone), recipient=recipients[0])
+        keep = list(range(len(recipients)))
+        # No journal yet: nothing to refuse (and a dry run that imports nothing more).
+        if (paths.data_dir(create=False) / paths.JOURNAL_FILE).exists():
+            from sms_skill.journal import Journal
+
+            journal = Journal(prune=False)
+            try:
+                keep = journal.preview(**send())
+            finally:
+                journal.close()
+            _say_left_out(client, journal, recipients, keep)
+        return client.call(action, build(keep), recipient=recipients[keep[0]])
     from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
-    from sms_skill.ledger import message_key
 
     journal = Journal()
     try:
-        send_id, keep = journal.reserve(
-            action=action, recipients=recipients, sign_names=sign_names,
-            template_code=template_code, params=params,
-            messages=[message_key(*parts) for parts in messages], out_id=out_id,
-            force=force, skip_sent=skip_sent, signs=[parts[0] for parts in messages],
-            template_type=template_type)
+        send_id, keep = journal.reserve(**send())
     except BaseException:
         journal.close()
         raise
-    if journal.suppressed:
-        client.report(f"suppression: skipped {journal.suppressed} number(s) on the "
-                      "suppression list (`suppression list`).")
-    if len(keep) + journal.suppressed < len(recipients):
-        client.report(f"--skip-sent: skipped {len(recipients) - len(keep) - journal.suppressed}"
-                      " recipient(s) who got this message, or may have; sending to the other "
-                      f"{len(keep)}.")
+    _say_left_out(client, journal, recipients, keep)
     outcome, biz_id, code = "unknown", None, None
     calls_before = client.product_calls
     try:
@@ -79,6 +89,17 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
         raise
     finally:
         _record(client, journal, send_id, outcome, biz_id, code)
+
+
+def _say_left_out(client: Client, journal, recipients: list[str], keep: list[int]) -> None:
+    """On stderr: the recipients a send leaves out, suppressed or (--skip-sent) reached."""
+    if journal.suppressed:
+        client.report(f"suppression: skipped {journal.suppressed} number(s) on the "
+                      "suppression list (`suppression list`).")
+    if len(keep) + journal.suppressed < len(recipients):
+        client.report(f"--skip-sent: skipped {len(recipients) - len(keep) - journal.suppressed}"
+                      " recipient(s) who got this message, or may have; sending to the other "
+                      f"{len(keep)}.")
 
 
 def _record(client: Client, journal, send_id: int, outcome: str, biz_id: str | None,

@@ -15,6 +15,8 @@ from sms_skill.errors import StorageProblem
 APP = "alibabacloud-sms-skill"
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
+#: The journal, the ledger, campaigns and the suppression list: one SQLite file in data_dir().
+JOURNAL_FILE = "journal.sqlite3"
 #: Seconds a run waits for a lock another run holds (as long as SQLite's busy timeout).
 LOCK_WAIT = 30.0
 
