@@ -37,8 +37,10 @@ class BadRow:
 class HashingReader(io.TextIOBase):
     """Text lines from a binary stream, hashing every byte read (the file fingerprint)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], option: str = "--phone-file") -> None:
         self._raw = raw
+        self._option = option
+        self._lines = 0  # whole lines decoded so far
         self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
@@ -47,7 +49,8 @@ class HashingReader(io.TextIOBase):
     def readline(self, size: int = -1) -> str:
         data = self._raw.readline()
         self.sha256.update(data)
-        return data.decode("utf-8-sig", "replace")  # a BOM, if any, is not data
+        text = self._text(data)
+        return text[1:] if text.startswith("\ufeff") else text  # a BOM is not data
 
     def __iter__(self) -> Iterator[str]:
         """The lines, read and decoded a block at a time (far faster than line by line);
@@ -69,10 +72,22 @@ class HashingReader(io.TextIOBase):
             self.sha256.update(block)
             yield from self._decoded(block)
 
-    @staticmethod
-    def _decoded(block: bytes) -> list[str]:
+    def _text(self, block: bytes) -> str:
+        """UTF-8, strictly: a file in another encoding is refused by its first bad line, not
+        read with replacement characters that would then be sent."""
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self._lines + block.count(b"\n", 0, exc.start) + 1
+            raise InputError(self._option, f"line {line} is not UTF-8 text; nothing was sent;",
+                             "save the file as UTF-8 (e.g. `iconv -f GBK -t UTF-8`) and run "
+                             "the command again.") from None
+        self._lines += block.count(b"\n")
+        return text
+
+    def _decoded(self, block: bytes) -> list[str]:
         """Whole lines (split at ``\\n`` only, as ``readline``), without the line ends."""
-        lines = block.decode("utf-8", "replace").split("\n")
+        lines = self._text(block).split("\n")
         if not lines[-1]:
             lines.pop()
         if any(line.startswith("\ufeff") for line in lines):
@@ -83,12 +98,12 @@ class HashingReader(io.TextIOBase):
 def open_source(path: str, option: str) -> tuple[HashingReader, IO[bytes]]:
     """``-`` is stdin; anything else a file that must exist."""
     if path == "-":
-        return HashingReader(sys.stdin.buffer), sys.stdin.buffer
+        return HashingReader(sys.stdin.buffer, option), sys.stdin.buffer
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise InputError(option, f"cannot read {path!r}: {exc.strerror}") from exc
-    return HashingReader(raw), raw
+    return HashingReader(raw, option), raw
 
 
 def _first_data_line(lines: Iterator[str]) -> tuple[int, str] | None:
@@ -141,16 +156,26 @@ def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool
     quoted field may hold newlines (its row is reported by the line it starts on), CRLF
     and a BOM are not data."""
     # The reader's lines come without their "\n": given back, so a quoted one stays data.
-    records = csv.reader(line + "\n" for line in itertools.chain([header], lines))
+    records = csv.reader((line + "\n" for line in itertools.chain([header], lines)),
+                         strict=True)
     # The skill's own column names in any case (Phone, PHONE); template variables as written.
     columns = [c.strip().lower() if c.strip().lower() in RESERVED_COLUMNS else c.strip()
                for c in next(records)]
+    option = "--csv" if not phone_only else "--phone-file"
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise InputError(option, f"line {start}: the header names {', '.join(twice)} more "
+                         "than once; nothing was sent;", "keep one column of each name.")
     if "phone" not in columns:
         raise InputError("--csv" if not phone_only else "--phone-file",
                          f"line {start}: the header has no 'phone' column ({header.strip()})")
     if not phone_only and "sign_name" not in columns and not default_sign:
         raise InputError("--csv", "no 'sign_name' column: add one or give -s/--sign-name")
     variables = [c for c in columns if c not in RESERVED_COLUMNS]
+    if not phone_only and "template_param" in columns and variables:
+        raise InputError(option, f"line {start}: give the template variables either as a "
+                         f"template_param JSON column or as columns ({', '.join(variables)}), "
+                         "not both; nothing was sent")
     while True:
         number = start + records.line_num  # the line this record starts on
         try:
@@ -158,8 +183,13 @@ def _csv_rows(header: str, lines: Iterator[str], start: int, *, phone_only: bool
         except StopIteration:
             return
         except csv.Error as exc:
-            yield BadRow(number, f"not valid CSV ({exc})")
-            return
+            # Whatever follows cannot be read reliably (a quote left open takes the next
+            # lines as its text): the whole file is refused, even with --skip-invalid.
+            why = ("a carriage return inside a field" if "new-line character" in str(exc)
+                   else str(exc))
+            raise InputError(option, f"line {number} is not valid CSV ({why}); nothing was "
+                             "sent;", "close the quotes or fix the field, then run the "
+                             "command again.") from None
         if not values or not "".join(values).strip() or values[0].lstrip().startswith("#"):
             continue
         if len(values) != len(columns):

@@ -72,3 +72,28 @@ def test_the_skills_own_column_names_are_read_in_any_case_variables_as_written()
     rows = rows_of(b"Phone,SIGN_NAME,Name\n13800138000,Brand,Li\n", sign=None)
     assert rows[0].phone == "13800138000" and rows[0].sign_name == "Brand"
     assert rows[0].params == {"Name": "Li"}
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    # a quote left open would take the next rows as its text
+    (b'phone,name\n13800138000,"open\n13900139000,Li\n', "line 2 is not valid CSV"),
+    (b"phone,name\n13800138000," + b"x" * 200_000 + b"\n13900139000,Li\n",
+     "line 2 is not valid CSV"),
+    (b"phone,name\n13800138000,a\rb\n", "carriage return inside a field"),
+    (b"phone,PHONE,name\n13800138000,13900139000,Li\n", "names phone more than once"),
+    (b"phone,template_param,code\n13800138000,{},1\n", "not both"),
+    ("phone,name\n13800138000,Li\n13900139000,王\n".encode("gbk"), "line 3 is not UTF-8"),
+])
+def test_a_file_that_cannot_be_read_safely_is_refused_whole(data, said):
+    """Even with --skip-invalid: the rows after such a line cannot be trusted."""
+    with pytest.raises(InputError) as refused:
+        rows_of(data)
+    assert said in refused.value.message and "nothing was sent" in str(refused.value)
+
+
+def test_a_refused_file_sends_nothing_even_with_skip_invalid(session, invoke, tmp_path):
+    source = tmp_path / "r.csv"
+    source.write_bytes(b'phone,name\n13800138000,"open\n13900139000,Li\n')
+    result = invoke("batch-send", "--csv", str(source), "-s", "S", "-t", "T", "--skip-invalid")
+    assert result.code == 2 and "line 2 is not valid CSV" in result.stderr
+    assert not [c for c in session.calls if "send-batch-sms" in c]
