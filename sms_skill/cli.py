@@ -390,6 +390,17 @@ def _one_source(**given: object) -> None:
                          f"give exactly one of {listed}")
 
 
+def _file_only(source: str, **given: object) -> None:
+    """Refuse campaign options on a send without a file: they would be ignored (and
+    --confirm would then gate nothing)."""
+    for name, value in given.items():
+        if value not in (None, False):
+            option = "--" + name.replace("_", "-")
+            raise InputError(option, f"goes with --phone-file or --csv (a campaign), not with "
+                             f"{source}; nothing was sent",
+                             "a send to listed numbers shows its exact command with --dry-run.")
+
+
 def _required(value: object, option: str) -> None:
     if value is None:
         raise InputError(option, "is required")
@@ -439,6 +450,8 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
         _required(sign_name, "--sign-name")
         _required(template_code, "--template-code")
     if phone_numbers is not None:
+        _file_only("--phone-numbers", confirm=confirm, template_text=template_text,
+                   skip_invalid=skip_invalid, rate=rate)
         return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
                            out_id, verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
@@ -491,6 +504,8 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
         _required(template_code, "--template-code")
     if phone_number_json is not None:
         _required(sign_name_json, "--sign-name-json")
+        _file_only("--phone-number-json", confirm=confirm, template_text=template_text,
+                   skip_invalid=skip_invalid, rate=rate)
         return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
                                  template_param_json, sms_up_extend_code_json, out_id,
                                  verify=verify, force=force, skip_sent=skip_sent)

@@ -206,17 +206,18 @@ def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
                              exc.hint) from exc
 
 
-def plan_id(store: Store, campaign_id: str) -> str:
+def plan_id(store: Store, campaign_id: str, where: tuple = ()) -> str:
     """A hash of everything the campaign will send: kind, template, signature, parameters,
-    the user's OutId, and every chunk's recipients in order with their own signature and
-    parameters. The same file and options planned again (dry run or not) give the same id,
-    unless what would be sent changed."""
+    the user's OutId, where it goes (``where``: region and profile, so another account
+    cannot pass for the one approved), and every chunk's recipients in order with their own
+    signature and parameters. The same file and options planned again (dry run or not)
+    give the same id, unless what would be sent changed."""
     import hashlib
 
     campaign = store.campaign(campaign_id)
     digest = hashlib.sha256(json.dumps(
         [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
-         campaign["sign_name"], campaign["template_param"], campaign["out_id"]],
+         campaign["sign_name"], campaign["template_param"], campaign["out_id"], *where],
         ensure_ascii=False).encode())
     for chunk, phone, sign, params in store.rows_in_order(campaign_id):
         digest.update(f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}".encode())

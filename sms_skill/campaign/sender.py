@@ -259,14 +259,17 @@ def start(client, *, kind: str, source: str, template_code: str,
                        template_param=template_param, out_id=out_id,
                        skip_invalid=skip_invalid, force=force, skip_sent=skip_sent)
         planning.check_commands(client, store, planned.campaign_id, option)
-        planned.plan_id = planning.plan_id(store, planned.campaign_id)
+        planned.plan_id = planning.plan_id(store, planned.campaign_id,
+                                           (client.target.region, client.target.profile))
         planned.dry_run = client.dry_run
         if confirm is not None and confirm != planned.plan_id:
             store.discard(planned.campaign_id)
-            raise InputError("--confirm", f"this send's plan is {planned.plan_id}, not "
-                             f"{confirm}: the file, the numbers already sent or the parameters "
+            # The new id is not shown: it belongs to a plan the user has not seen.
+            raise InputError("--confirm", f"this send's plan is not {confirm}: the file, the "
+                             "numbers already sent, the parameters, the region or the profile "
                              "changed since that plan was shown; nothing was sent;",
-                             "show the new plan with --dry-run, and confirm its plan_id.")
+                             "run the same command with --dry-run, show the user the new "
+                             "plan, and confirm its plan_id only after they approve it.")
         on_plan(planned)
         if verify:
             planning.verify(client, store, planned.campaign_id, kind, sign_name,

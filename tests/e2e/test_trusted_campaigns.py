@@ -94,8 +94,17 @@ def test_confirm_sends_only_the_plan_the_user_approved(world, service, tmp_path)
                         "--template-param", PARAM, "--confirm", plan_id)
     assert refused.code == 2 and f"not {plan_id}" in refused.stderr
     assert "nothing was sent" in refused.stderr and service.requests() == []
+    assert refused.stderr.count("plan-") == 1  # the new plan's id is not handed out
     assert world.run("campaign", "list").json() == []
     source.write_text("\n".join(numbers) + "\n")  # back to what was approved
+    elsewhere = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
+                          "--template-param", PARAM, "--confirm", plan_id,
+                          "-r", "ap-southeast-1")
+    assert elsewhere.code == 2 and service.requests() == []  # another region: not approved
+    listed = world.run("send", "-p", numbers[0], "-s", SIGN, "-t", TEMPLATE,
+                       "--template-param", PARAM, "--confirm", plan_id)
+    assert listed.code == 2 and "--confirm" in listed.stderr  # it would gate nothing
+    assert service.requests() == []
     sent = world.run("send", "--phone-file", str(source), "-s", SIGN, "-t", TEMPLATE,
                      "--template-param", PARAM, "--confirm", plan_id)
     assert sent.code == 0, sent.stderr
