@@ -348,8 +348,9 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     int_range(parallel, "--parallel", 1, 64)
     if rate is not None and rate <= 0:
         raise InputError("--rate", f"{rate} must be a positive number of calls per second")
-    if fields["price"] is not None and not fields["price"] > 0:
-        raise InputError("--price", f"{fields['price']} must be a positive price per message")
+    if fields["price"] is not None and not 0 < fields["price"] <= 100:
+        raise InputError("--price", f"{fields['price']} must be a positive price per message, "
+                         "at most 100 (SMS_SKILL_PRICE sets it too)")
     if resume_id:
         for option in ("confirm", "template_text"):
             if fields[option] is not None:

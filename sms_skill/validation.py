@@ -186,8 +186,16 @@ def phone_numbers(value: str, option: str = "--phone-numbers",
 def json_value(value: str, option: str) -> object:
     import json  # here, not at the top: --help need not load it
 
+    def one_value_per_key(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:  # the service would keep one of them, which is a guess
+            raise InputError(option, f"the key(s) {', '.join(map(shown, twice))} are given "
+                             "more than once in one object")
+        return dict(pairs)
+
     try:
-        return json.loads(value)
+        return json.loads(value, object_pairs_hook=one_value_per_key)
     except ValueError as exc:
         raise InputError(option, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
 
@@ -196,6 +204,9 @@ def _scalar_object(obj: object, option: str, where: str = "") -> dict:
     if not isinstance(obj, dict):
         raise InputError(option, f"{where}must be a JSON object like {{\"code\":\"123456\"}}")
     for key, val in obj.items():
+        if not _encodable(key) or (isinstance(val, str) and not _encodable(val)):
+            raise InputError(option, f"{where}variable {shown(key)} holds a character that "
+                             "is not text (a lone surrogate such as \\ud800)")
         if isinstance(val, (dict, list)) or val is None:
             raise InputError(option, f"{where}variable {shown(key)} must be a string")
         if not isinstance(val, str):
@@ -208,6 +219,14 @@ def _scalar_object(obj: object, option: str, where: str = "") -> dict:
                                      f"string; the service takes strings only: write "
                                      f"\"{key}\":\"{text}\"")
     return obj
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def template_param(value: str | None, option: str = "--template-param") -> dict | None:

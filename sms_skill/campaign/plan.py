@@ -228,6 +228,10 @@ def plan_id(store: Store, campaign_id: str, where: tuple = ()) -> str:
 ELIDED = {"PhoneNumbers": "numbers", "PhoneNumberJson": "numbers",
           "SignNameJson": "signatures", "TemplateParamJson": "parameter objects"}
 SAMPLES = 3
+#: The line numbers of bad rows a plan lists (their reasons go to stderr).
+SKIPPED_LINES = 10
+#: Longer values are shown by their length in the plan's command.
+SHOWN_VALUE = 200
 
 
 def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
@@ -245,13 +249,18 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
                    else value) for key, value in params.items()}
     # The OutId names the campaign, which a dry run does not create.
     shown["OutId"] = chunk_out_id(campaign["out_id"], "<campaign id>", 0)
+    for key, value in shown.items():  # the plan stays small whatever the user gave
+        if isinstance(value, str) and len(value) > SHOWN_VALUE:
+            shown[key] = f"<{len(value)} characters: {value[:40]}...>"
     import shlex
 
     command = shlex.join(client.command(action, shown))
     samples = [mask(phone) for phone, _, _ in store.chunk_rows(campaign["id"], 0)[:SAMPLES]]
     option = "--phone-file" if campaign["kind"] == "send" else "--csv"
     return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,
-            "skipped_rows": planned.bad_total, "already_sent": planned.already_sent,
+            "skipped_rows": planned.bad_total,
+            "skipped_lines": [bad.line for bad in planned.bad_rows[:SKIPPED_LINES]],
+            "already_sent": planned.already_sent,
             "over_limit": len(planned.over_limit), "suppressed": planned.suppressed,
             "over_limit_samples": [breach.as_dict() for breach in planned.over_limit[:SAMPLES]],
             "chunks": planned.chunks, "chunk_size": CHUNK_SIZE[campaign["kind"]],

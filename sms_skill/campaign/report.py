@@ -37,7 +37,7 @@ def outcome_error(result: dict) -> SkillError | None:
     OutcomeUnknown (exit 5) when any is in doubt; ApiFailure (exit 1) when any failed or
     was not sent."""
     chunks = result.get("chunks")
-    if not isinstance(chunks, dict):
+    if not isinstance(chunks, dict) or result.get("dry_run"):
         return None
     campaign_id = result["campaign"]
     resume = "batch-send" if result.get("kind") == "batch" else "send"

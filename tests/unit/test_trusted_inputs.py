@@ -97,3 +97,35 @@ def test_a_refused_file_sends_nothing_even_with_skip_invalid(session, invoke, tm
     result = invoke("batch-send", "--csv", str(source), "-s", "S", "-t", "T", "--skip-invalid")
     assert result.code == 2 and "line 2 is not valid CSV" in result.stderr
     assert not [c for c in session.calls if "send-batch-sms" in c]
+
+
+@pytest.mark.parametrize(("param", "said"), [
+    ('{"code":"\\ud800"}', "not text"),  # a lone surrogate: was an internal error
+    ('{"code":"1","code":"2"}', "more than once"),  # the service would keep one: a guess
+])
+def test_template_values_that_cannot_be_sent_as_given_are_refused(invoke, fp, param, said):
+    result = invoke("send", "-p", "13800138000", "-s", "S", "-t", "T", "-tp", param)
+    assert result.code == 2 and said in result.stderr and "--template-param" in result.stderr
+    assert not fp.calls
+
+
+def test_a_plan_stays_small_and_names_bad_lines(fp, invoke, tmp_path):
+    source = tmp_path / "numbers.txt"
+    source.write_text("13800138000\nbad\n13900139000\nworse\n")
+    long_param = json.dumps({"name": "x" * 3000})
+    result = invoke("--dry-run", "send", "--phone-file", str(source), "-s", "S", "-t", "T",
+                    "-tp", long_param, "--out-id", "o" * 200, "--skip-invalid")
+    assert result.code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert len(result.stdout.encode()) <= 2048
+    assert plan["skipped_lines"] == [2, 4]
+    assert f"<{len(long_param)} characters: " in plan["first_command"]
+
+
+@pytest.mark.parametrize("price", ["1e308", "101"])
+def test_a_price_that_cannot_be_meant_is_refused(fp, invoke, tmp_path, price):
+    source = tmp_path / "numbers.txt"
+    source.write_text("13800138000\n")
+    result = invoke("--dry-run", "send", "--phone-file", str(source), "-s", "S", "-t", "T",
+                    "--price", price, "--template-text", "code ${code}")
+    assert result.code == 2 and "--price" in result.stderr
