@@ -994,7 +994,7 @@ def history(ctx, limit, no_mask, with_chunks):
     if ctx.invoked_subcommand is not None:
         return
     from sms_skill import campaign, output
-    from sms_skill.database import local_time
+    from sms_skill.database import local_time, service_day
     from sms_skill.journal import Journal
     from sms_skill.validation import int_range, mask
 
@@ -1022,7 +1022,8 @@ def history(ctx, limit, no_mask, with_chunks):
     } for e in entries]
     rows.extend({"Recipients": None, "OutId": None, **row} for row in bulk)
     rows.sort(key=lambda row: row["created"], reverse=True)
-    rows = [{"Time": local_time(row.pop("created")), **row} for row in rows[:limit]]
+    rows = [{"Time": local_time(row["created"]), "SendDate": service_day(row.pop("created")),
+             **row} for row in rows[:limit]]
     _emit(output.render(rows, settings.format, query))
 
 
@@ -1034,7 +1035,8 @@ def history_prune(older_than):
     """Forget sends and campaigns (with their phone numbers) older than --older-than.
 
     Sends still in progress and campaigns with a chunk in flight are kept. A forgotten
-    send no longer blocks an identical one (exit 6).
+    send no longer blocks an identical one (exit 6), so the last 24 hours (the duplicate
+    and per-number-limit windows) cannot be forgotten.
 
     \b
     Example:

@@ -118,5 +118,12 @@ def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def local_time(stamp: float) -> str:
-    """A stored epoch time as the user reads it."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+    """A stored epoch time as the user reads it, with its UTC offset (the service's own
+    calendar is UTC+8: see ``service_day``)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(stamp))
+
+
+def service_day(stamp: float) -> str:
+    """The day (yyyyMMdd) of a stored epoch time on the service's calendar (UTC+8): what
+    ``query-status --send-date`` takes."""
+    return time.strftime("%Y%m%d", time.gmtime(stamp + 8 * 3600))

@@ -112,8 +112,8 @@ def wait(fetch: Callable[[], dict], timeout: float, first_interval: float = 2.0,
             error = OutcomeUnknown(
                 f"after {timeout:g} s, {state};",
                 "run query-status again later; do not resend meanwhile." if found else
-                "a record can take minutes to appear: run query-status again later; "
-                "resend only if none appears and the user agrees.")
+                "a record can take minutes to appear: run query-status again later, or "
+                f"`{prog.name()} reconcile` for a send of this skill; do not resend meanwhile.")
             error.result = {**response, "Wait": {"TimedOut": True, "Records": len(found),
                                                  "InFlight": pending}}
             raise error

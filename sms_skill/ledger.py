@@ -119,7 +119,8 @@ class Conflicts:
             hint = (f"{check}; add --force (without --skip-sent) only to send to everyone "
                     "again on purpose.")
         elif self.total == 1:
-            hint = f"{check}; add --force only if it did not arrive."
+            hint = (f"{check}; only if it shows the message did not arrive and the user asks "
+                    "for it again, add --force.")
         else:
             hint = (f"{check}; add --skip-sent to send only to the others, or --force to "
                     "send to everyone again on purpose.")

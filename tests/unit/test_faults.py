@@ -321,8 +321,17 @@ def test_history_prune_forgets_old_sends(session, invoke, monkeypatch):
     assert invoke(*SEND_ARGS).code == 0
     assert invoke("history", "prune", "--older-than", "1d").json()["sends_removed"] == 0
     assert len(invoke("history").json()) == 1
-    assert invoke("history", "prune", "--older-than", "0s").json()["sends_removed"] == 1
+    # Recent sends still guard against a double send: they cannot be forgotten yet.
+    refused = invoke("history", "prune", "--older-than", "0s")
+    assert refused.code == 2 and "at least 24 hours" in refused.stderr
+    assert invoke(*SEND_ARGS).code == 6 and len(invoke("history").json()) == 1
+    later = time.time() + 2 * 86400
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert invoke("history", "prune", "--older-than", "1d").json()["sends_removed"] == 1
     assert invoke("history").json() == []
+    session.register(["aliyun", "version"], stdout="3.4.11\n")  # the pre-check is stale now
+    session.register(["aliyun", "configure", "set", "--auto-plugin-install", "true"])
+    session.register(["aliyun", "plugin", "update"], stdout="all plugins up to date\n")
     assert invoke(*SEND_ARGS).code == 0  # a forgotten send no longer blocks
 
 
@@ -574,3 +583,20 @@ def test_a_signal_during_the_switch_off_still_prints_what_the_service_accepted(
     assert json.loads(result.stdout)["BizId"] == SEND_OK["BizId"]
     assert f"interrupted by {signum}" in result.stderr
     assert [list(c) for c in fp.calls][-1] == DISABLE
+
+
+def test_history_gives_the_service_day_a_receipt_lookup_needs(session, invoke, monkeypatch):
+    """On a machine far from UTC+8 the local date is often not the service's: history
+    shows both, and the offset of the local time."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        session.register(SEND_ARGV, stdout=answer(SEND_OK))
+        assert invoke(*SEND_ARGS).code == 0
+        [entry] = invoke("history").json()
+        now = time.time()
+        assert entry["SendDate"] == time.strftime("%Y%m%d", time.gmtime(now + 8 * 3600))
+        assert entry["Time"].endswith(("-0800", "-0700"))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
