@@ -174,10 +174,48 @@ def _shared_common_options() -> tuple[click.Parameter, ...]:
     return tuple(common_options(click.Command("common")).params)
 
 
+def _refuse_repeats(command: click.Command, args: list[str]) -> None:
+    """An option given twice is refused: click would keep the last value (``-p A -p B``
+    sent to B only), a guess at what the user meant."""
+    names = {opt: param for param in command.params
+             if isinstance(param, click.Option) and not param.multiple and not param.count
+             for opt in param.opts}
+    seen: dict[str, str] = {}
+    for token in args:
+        if token == "--":
+            return
+        param = names.get(token.split("=", 1)[0] if token.startswith("--") else token)
+        if param is None:
+            continue
+        opt = token.split("=", 1)[0]
+        if param.name in seen and not param.is_flag:
+            shown = opt if opt == seen[param.name] else f"{seen[param.name]} and {opt}"
+            tip = (" (the numbers comma-separated in one value)" if "phone" in param.name
+                   else "")
+            raise InputError(opt, f"is given more than once ({shown}): only one value would "
+                             f"be used; give it once{tip}")
+        seen[param.name] = opt
+
+
+class Command(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _refuse_repeats(self, args)
+        return super().parse_args(ctx, args)
+
+
 class Group(click.Group):
+    command_class = Command
+
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         _name_program(cmd).params.extend(_shared_common_options())
         super().add_command(cmd, name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _refuse_repeats(self, args)  # common options: before and after the command count
+        return super().parse_args(ctx, args)
+
+
+Group.group_class = Group
 
 
 @click.group(cls=Group, context_settings=CONTEXT, epilog=EXIT_CODES_HELP)

@@ -133,3 +133,17 @@ def test_numeric_options_take_ascii_digits_only(invoke, fp, tmp_path, option, va
     assert f"'{option}'" in result.stderr and "digits 0-9" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not fp.calls
+
+
+@pytest.mark.parametrize("args", [
+    ["send", "-p", "13800138000", "-p", "13900139000", "-s", "S", "-t", "T"],
+    ["send", "--phone-numbers=13800138000", "-p", "13900139000", "-s", "S", "-t", "T"],
+    ["-r", "cn-hangzhou", "send", "-p", "13800138000", "-s", "S", "-t", "T", "-r", "cn-beijing"],
+    ["send", "-p", "13800138000", "-s", "S", "-t", "T", "-tp", "{}", "--template-param", "{}"],
+    ["campaign", "show", "X", "--chunk", "1", "--chunk", "2"],
+])
+def test_an_option_given_twice_is_refused_not_guessed(invoke, fp, args):
+    """click keeps the last value: `-p A -p B` sent to B only."""
+    result = invoke(*args)
+    assert result.code == 2 and "is given more than once" in result.stderr
+    assert not fp.calls
