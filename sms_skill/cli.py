@@ -1256,7 +1256,8 @@ def run(argv: list[str] | None = None) -> int:
     except SkillError as exc:
         return _skill_failure(exc)
     except Interrupted as exc:
-        return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
+        return _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code,
+                     exc.hint)
     except (BrokenPipeError, StdoutClosed):
         # The reader went away (e.g. `| head -c1`): nothing more can be printed.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -18,6 +18,8 @@ class Interrupted(BaseException):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.exit_code = HANDLED.get(signum, 128 + signum)
+        #: What to do next, when the run knows (a send was under way, say).
+        self.hint = ""
 
 
 def _raise(signum: int, _frame: object) -> None:

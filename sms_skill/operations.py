@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from sms_skill import api, tunables
+from sms_skill import api, prog, tunables
 from sms_skill import validation as v
 from sms_skill.client import Client
 
@@ -60,6 +60,7 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
         return client.call(action, build(keep), recipient=recipients[keep[0]])
     from sms_skill.errors import ApiFailure, EnvironmentProblem, OutcomeUnknown
     from sms_skill.journal import Journal
+    from sms_skill.lifecycle import Interrupted
 
     journal = Journal()
     try:
@@ -83,9 +84,13 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
     except OutcomeUnknown as exc:
         code = exc.code or None
         raise
-    except BaseException:
+    except BaseException as exc:
         if client.product_calls == calls_before:  # stopped before the send began
             outcome, code = "failed", "interrupted"
+        elif isinstance(exc, Interrupted):  # a signal while the send was under way
+            exc.hint = (f"the send had started, so it may have gone out: run `{prog.name()} "
+                        "reconcile` in a few minutes to settle it, and do not resend "
+                        "meanwhile.")
         raise
     finally:
         _record(client, journal, send_id, outcome, biz_id, code)

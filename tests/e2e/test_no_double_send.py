@@ -42,7 +42,10 @@ def test_a_send_interrupted_mid_call_is_unknown_and_blocks_a_resend(world):
     world.mock(scenarios.hang())
     proc = world.start(*SEND)
     world.wait_for_call("send-sms")
-    assert world.interrupt(proc, signal.SIGTERM).code == 143
+    stopped = world.interrupt(proc, signal.SIGTERM)
+    assert stopped.code == 143
+    # The user is told the message may have gone out, and what to do instead of resending.
+    assert "may have gone out" in stopped.stderr and "reconcile" in stopped.stderr
     assert world.run("history").json()[0]["Outcome"] == "unknown"
     world.mock(scenarios.send_ok(times=0))
     again = world.run(*SEND)
