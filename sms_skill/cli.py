@@ -310,10 +310,16 @@ def _checked(settings: Settings, options: dict) -> builder.Target:
 
 
 def _no_dry_run(settings: Settings, what: str) -> None:
-    """A command that calls no SMS API has nothing to preview: --dry-run would be ignored."""
-    if settings.dry_run:
-        raise InputError("--dry-run", f"{what} calls no SMS API, so there is nothing to "
-                                      "preview; run it without --dry-run")
+    """A command that calls no SMS API works on this machine only: --dry-run (nothing to
+    preview: it would change nothing or be ignored), --region, --profile and --yes (no
+    call to aim or approve) are refused rather than ignored."""
+    given = [option for option, value in (("--dry-run", settings.dry_run),
+                                          ("--region", settings.region),
+                                          ("--profile", settings.profile),
+                                          ("--yes", settings.yes)) if value]
+    if given:
+        raise InputError(given[0], f"{what} calls no SMS API: it works on this machine's "
+                                   f"records only; run it without {given[0]}")
 
 
 def _clean_up_dead_runs() -> None:
@@ -1118,6 +1124,7 @@ def _suppression(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
+        _no_dry_run(settings, "suppression " + click.get_current_context().info_name)
         _checked(settings, options)
         _clean_up_dead_runs()
         _emit(output.render(body(**options), settings.format, query))
