@@ -342,8 +342,8 @@ def bulk_options(func: Callable) -> Callable:
                           "with exit 6 while another run is sending it)."),
         click.option("--skip-invalid", is_flag=True,
                      help="Send the valid rows of the file and report the bad ones."),
-        click.option("--parallel", type=INTEGER, default=4, show_default=True,
-                     help="Concurrent aliyun calls for a file."),
+        click.option("--parallel", type=INTEGER,
+                     help="Concurrent aliyun calls for a file [default: 4]."),
         click.option("--rate", type=NUMBER, help="At most this many calls per second."),
         click.option("--confirm", metavar="PLAN_ID",
                      help="With a file: send only if the plan is this plan_id, the one a "
@@ -389,6 +389,7 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     from sms_skill import campaign
     from sms_skill.validation import int_range
 
+    parallel = 4 if parallel is None else parallel
     int_range(parallel, "--parallel", 1, 64)
     if rate is not None and rate <= 0:
         raise InputError("--rate", f"{rate} must be a positive number of calls per second")
@@ -446,6 +447,12 @@ def _file_only(source: str, **given: object) -> None:
                              "a send to listed numbers shows its exact command with --dry-run.")
 
 
+def _not_both(force: bool, skip_sent: bool) -> None:
+    if force and skip_sent:
+        raise InputError("--skip-sent", "cannot be combined with --force: --force sends to "
+                         "everyone again, --skip-sent only to those not reached; choose one")
+
+
 def _required(value: object, option: str) -> None:
     if value is None:
         raise InputError(option, "is required")
@@ -491,12 +498,13 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
     """
     _one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
                    "--resume": resume_id})
+    _not_both(force, skip_sent)
     if not resume_id:
         _required(sign_name, "--sign-name")
         _required(template_code, "--template-code")
     if phone_numbers is not None:
         _file_only("--phone-numbers", confirm=confirm, template_text=template_text,
-                   skip_invalid=skip_invalid, rate=rate)
+                   skip_invalid=skip_invalid, rate=rate, parallel=parallel)
         return _ops().send(client, phone_numbers, sign_name, template_code, template_param,
                            out_id, verify=verify, force=force, skip_sent=skip_sent)
     return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
@@ -545,12 +553,16 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
     """
     _one_source(**{"--phone-number-json": phone_number_json, "--csv": csv_file,
                    "--resume": resume_id})
+    _not_both(force, skip_sent)
     if not resume_id:
         _required(template_code, "--template-code")
     if phone_number_json is not None:
         _required(sign_name_json, "--sign-name-json")
         _file_only("--phone-number-json", confirm=confirm, template_text=template_text,
-                   skip_invalid=skip_invalid, rate=rate)
+                   skip_invalid=skip_invalid, rate=rate, parallel=parallel)
+        if sign_name is not None:
+            raise InputError("--sign-name", "goes with --csv (the default signature of its "
+                             "rows); with --phone-number-json give --sign-name-json")
         return _ops().batch_send(client, phone_number_json, sign_name_json, template_code,
                                  template_param_json, sms_up_extend_code_json, out_id,
                                  verify=verify, force=force, skip_sent=skip_sent)
@@ -562,13 +574,25 @@ def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, t
 
 def page_options(size: int, index_name: str = "--page-index",
                  dest: str = "page_index") -> Callable:
+    """--page-index and --page-size; not given, they arrive as None (``_page`` fills in the
+    defaults), so that --all or --approved can refuse them rather than ignore them."""
     def decorate(func: Callable) -> Callable:
-        func = click.option("--page-size", type=INTEGER, default=size, show_default=True,
-                            help="Items per page (1 to 50).")(func)
-        return click.option(index_name, dest, type=INTEGER, default=1, show_default=True,
-                            help="Page number, from 1.")(func)
+        func = click.option("--page-size", type=INTEGER,
+                            help=f"Items per page (1 to 50) [default: {size}].")(func)
+        return click.option(index_name, dest, type=INTEGER,
+                            help="Page number, from 1 [default: 1].")(func)
 
     return decorate
+
+
+def _page(index: int | None, size: int | None, default_size: int,
+          every_page: str | None = None) -> tuple[int, int]:
+    """The page asked for, defaults filled in; refused with ``every_page`` (--all or
+    --approved, which read every page)."""
+    if every_page and (index is not None or size is not None):
+        option = "--page-index" if index is not None else "--page-size"
+        raise InputError(option, f"does not apply with {every_page}, which reads every page")
+    return (1 if index is None else index), (default_size if size is None else size)
 
 
 def listing_options(func: Callable) -> Callable:
@@ -583,6 +607,8 @@ def listing_options(func: Callable) -> Callable:
 def _listing(client, kind, approved, walk_all, page_index, page_size):
     if approved and walk_all:
         raise InputError("--approved", "cannot be combined with --all")
+    page_index, page_size = _page(page_index, page_size, 50,
+                                  "--approved" if approved else "--all" if walk_all else None)
     from sms_skill import catalog
 
     if approved:
@@ -671,8 +697,9 @@ def query_template(client, template_code):
 @click.option("--send-date", metavar="YYYYMMDD",
               help="Day of the send [default: today in UTC+8, the service's calendar].")
 @click.option("--biz-id", help="BizId returned by send, for an exact match.")
-@click.option("--page-size", default=10, show_default=True, help="Records per page (1 to 50).")
-@click.option("--page-index", "current_page", default=1, show_default=True,
+@click.option("--page-size", type=INTEGER, default=10, show_default=True,
+              help="Records per page (1 to 50).")
+@click.option("--page-index", "current_page", type=INTEGER, default=1, show_default=True,
               help="Page number, from 1.")
 @click.option("--wait", is_flag=True,
               help="Poll until every message is delivered (exit 0) or failed (exit 1); "
@@ -700,7 +727,8 @@ def query_status(client, phone_number, send_date, biz_id, page_size, current_pag
     if timeout is not None and not wait:
         raise InputError("--timeout", "applies only with --wait")
     return _ops().query_status(client, phone_number, send_date, biz_id, page_size,
-                               current_page, wait_timeout=(timeout or 120) if wait else None)
+                               current_page,
+                               wait_timeout=(120 if timeout is None else timeout) if wait else None)
 
 
 @cli.command("query-statistics")
@@ -723,7 +751,7 @@ def query_statistics(client, start_date, end_date, is_globe, template_type, sign
       {prog} query-statistics --start-date 20260301 --end-date 20260326 --is-globe 2
     """
     return _ops().query_statistics(client, start_date, end_date, is_globe, template_type,
-                                   sign_name, page_index, page_size)
+                                   sign_name, *_page(page_index, page_size, 10))
 
 
 @cli.command("list-qualifications")
@@ -749,6 +777,8 @@ def list_qualifications(client, walk_all, **filters):
       {prog} list-qualifications --state PASS --page-size 20
       {prog} list-qualifications --all
     """
+    filters["page_no"], filters["page_size"] = _page(filters["page_no"], filters["page_size"],
+                                                     20, "--all" if walk_all else None)
     if walk_all:
         return _ops().all_qualifications(client, **filters)
     return _ops().list_qualifications(client, **filters)

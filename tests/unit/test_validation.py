@@ -152,3 +152,29 @@ def test_an_option_given_twice_is_refused_not_guessed(invoke, fp, args):
     result = invoke(*args)
     assert result.code == 2 and "is given more than once" in result.stderr
     assert not fp.calls
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["list-signs", "--approved", "--page-index", "2"], "--page-index"),
+    (["list-templates", "--all", "--page-size", "5"], "--page-size"),
+    (["list-qualifications", "--all", "--page-index", "2"], "--page-index"),
+    (["query-status", "-p", "13800138000", "--wait", "--timeout", "0"], "--timeout"),
+])
+def test_an_option_that_would_be_ignored_is_refused(invoke, fp, args, option):
+    result = invoke(*args)
+    assert result.code == 2 and option in result.stderr, result.stderr
+    assert not fp.calls
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["send", "-p", "13800138000", "-s", "S", "-t", "T", "--parallel", "8"], "--parallel"),
+    (["send", "-p", "13800138000", "-s", "S", "-t", "T", "--force", "--skip-sent"],
+     "--skip-sent"),
+    (["batch-send", "--phone-number-json", '["13800138000"]', "--sign-name-json", '["S"]',
+      "-t", "T", "-s", "S"], "--sign-name"),
+])
+def test_send_options_that_would_be_ignored_or_contradict_are_refused(invoke, fp, args,
+                                                                       option):
+    result = invoke(*args)
+    assert result.code == 2 and option in result.stderr, result.stderr
+    assert not fp.calls
