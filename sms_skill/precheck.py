@@ -22,8 +22,9 @@ from sms_skill.runner import Completed, install_hint
 MIN_VERSION = (3, 3, 3)
 CACHE_FILE = "precheck.json"
 AUTO_INSTALL_ENV = {"ALIBABA_CLOUD_CLI_PLUGIN_AUTO_INSTALL": "true"}
-UPGRADE_HINT = ("upgrade it: `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
-                "(macOS: `brew upgrade aliyun-cli`).")
+UPGRADE_HINT = ("ask the user to upgrade it (it is their machine): `curl -fsSL "
+                "https://aliyuncli.alicdn.com/setup.sh | bash`, or on macOS `brew upgrade "
+                "aliyun-cli`.")
 _KEY_VARIABLES = tuple(f"{prefix}ACCESS_KEY_ID" for prefix in (
     "ALIBABA_CLOUD_", "ALIBABACLOUD_", "ALICLOUD_", ""))
 _OTHER_CREDENTIAL_VARIABLES = ("ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ROLE_ARN",

@@ -44,8 +44,8 @@ PLUGIN_HINT = "install it with `aliyun plugin install --names dysmsapi` or run `
 
 def status_hint(target: str) -> str:
     """What to do after a send whose outcome is unknown."""
-    return (f"Do not resend: run `{prog.name()} query-status -p {target}` "
-            "(with --biz-id if known) to see whether it arrived.")
+    return (f"Do not resend: in a few minutes run `{prog.name()} reconcile` to settle it, or "
+            f"`{prog.name()} query-status -p {target}` to see whether it arrived.")
 
 
 def explain_code(code: str) -> str:

@@ -17,8 +17,9 @@ from sms_skill.errors import EnvironmentProblem
 
 def install_hint() -> str:
     """How to install the aliyun CLI, then what to run."""
-    return ("install it with `curl -fsSL https://aliyuncli.alicdn.com/setup.sh | bash` "
-            f"(macOS: `brew install aliyun-cli`), then run `{prog.name()} precheck`.")
+    return ("ask the user to install it (it is their machine): `curl -fsSL "
+            "https://aliyuncli.alicdn.com/setup.sh | bash`, or on macOS `brew install "
+            f"aliyun-cli`; then run `{prog.name()} precheck`.")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
