@@ -66,8 +66,9 @@ def outcome_error(result: dict) -> SkillError | None:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, some because another"
             f" send reached their numbers meanwhile (DUPLICATE), {chunks['planned']} not sent;",
-            "run the same command again with --skip-sent to send only to the numbers not "
-            f"reached (`--resume {campaign_id}` does not resend failed chunks).")
+            f"run the `{resume}` command that started the campaign again, with --skip-sent, to "
+            f"send only to the numbers not reached (`--resume {campaign_id}` and `campaign "
+            "retry` do not resend them).")
     if chunks["failed"] or chunks["planned"]:
         return ApiFailure(
             f"campaign {campaign_id}: {chunks['failed']} chunk(s) failed, "

@@ -180,4 +180,4 @@ def test_after_a_duplicate_chunk_the_next_step_is_skip_sent_not_resume(store):
     assert store.begin(store.campaign(second), 0, me, 1).refused is not None
     error = outcome_error(summary(store, second))
     assert error.exit_code == 1 and "DUPLICATE" in error.message
-    assert "--skip-sent" in error.hint and "does not resend" in error.hint
+    assert "--skip-sent" in error.hint and "do not resend" in error.hint
