@@ -146,6 +146,13 @@ def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
     return found
 
 
+def chunk_filter(chunk: int | None, alias: str = "r.") -> tuple[str, tuple]:
+    """The SQL condition (and its argument) on campaign rows of one ``chunk``, or none.
+    Written only when a chunk is given: ``(? IS NULL OR chunk=?)`` would keep SQLite off the
+    (campaign_id, chunk) index, a scan of every row of the campaign for each chunk sent."""
+    return ("", ()) if chunk is None else (f"AND {alias}chunk=? ", (chunk,))
+
+
 def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
                        now: float | None = None, chunk: int | None = None,
                        table: str = "ledger") -> Conflicts:
@@ -202,7 +209,8 @@ def record_chunk(db: sqlite3.Connection, campaign_id: str, chunk: int,
                "template) SELECT r.key, r.message, ?, 'pending', r.campaign_id, r.chunk, "
                "coalesce(r.sign_name, c.sign_name), c.template_code FROM campaign_rows r "
                "JOIN campaigns c ON c.id=r.campaign_id "
-               "WHERE r.campaign_id=? AND r.chunk=? AND r.key IS NOT NULL",  # NULL: planned
+               # +r.key: not the (campaign_id, key) index, a scan of the whole campaign.
+               "WHERE r.campaign_id=? AND r.chunk=? AND +r.key IS NOT NULL",  # NULL: planned
                (now or time.time(), campaign_id, chunk))  # by an older version, without keys
 
 
@@ -250,12 +258,12 @@ def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
             f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone():  # noqa: S608
         return {}
     found: dict[str, list[Past]] = {}
+    in_chunk, chunk_args = chunk_filter(chunk)
     for key, *past in db.execute(
             f"SELECT r.key, {_PAST_COLUMNS} FROM campaign_rows r "  # noqa: S608
             f"JOIN {schema}ledger l ON l.recipient=r.key LEFT JOIN {schema}template_kinds k "
             "ON k.template=l.template WHERE r.campaign_id=? AND l.origin!=? AND l.at>=? "
-            "AND (? IS NULL OR r.chunk=?) ORDER BY l.at",
-            (campaign_id, campaign_id, since, chunk, chunk)):
+            f"{in_chunk}ORDER BY l.at", (campaign_id, campaign_id, since, *chunk_args)):
         found.setdefault(key, []).append(tuple(past))
     return found
 
@@ -277,6 +285,7 @@ def settle(db: sqlite3.Connection, origin: str, part: int, outcome: str,
 def campaign_planned(db: sqlite3.Connection, campaign_id: str,
                      chunk: int | None = None) -> list[tuple[str, str, str | None]]:
     """(number, key, signature) of every row of a campaign (of one ``chunk``, if given)."""
+    in_chunk, chunk_args = chunk_filter(chunk, "")
     return [tuple(row) for row in db.execute(
-        "SELECT phone, key, sign_name FROM campaign_rows WHERE campaign_id=? AND key IS NOT "
-        "NULL AND (? IS NULL OR chunk=?) ORDER BY line", (campaign_id, chunk, chunk))]
+        "SELECT phone, key, sign_name FROM campaign_rows WHERE campaign_id=? AND +key IS NOT "  # noqa: S608
+        f"NULL {in_chunk}ORDER BY line", (campaign_id, *chunk_args))]

@@ -76,9 +76,11 @@ def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = 
     if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
                       ).fetchone():
         return set()
+    # The chunk's condition only when given: (? IS NULL OR ...) would scan every row.
+    in_chunk, chunk_args = ("", ()) if chunk is None else ("AND r.chunk=?", (chunk,))
     return {key for (key,) in db.execute(
         f"SELECT r.key FROM campaign_rows r JOIN {schema}suppressed s ON s.key=r.key "  # noqa: S608
-        "WHERE r.campaign_id=? AND (? IS NULL OR r.chunk=?)", (campaign_id, chunk, chunk))}
+        f"WHERE r.campaign_id=? {in_chunk}", (campaign_id, *chunk_args))}
 
 
 def permanent_failures(records: Iterable[dict], number: str) -> dict[str, str]:
