@@ -86,6 +86,9 @@ def connect(path: Path, schema: str, added_columns: dict[str, list[str]] | None 
         raise storage_error(path, exc) from exc
     db.path = path
     try:
+        # FULL, whatever the build's default: a commit is on disk before the next step
+        # (a chunk's in-flight mark before its call); ``immediate(durable=False)`` relaxes it.
+        db.execute("PRAGMA synchronous=FULL")
         with paths.exclusive(Path(f"{path}.lock")):
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(schema)
@@ -104,17 +107,30 @@ def connect(path: Path, schema: str, added_columns: dict[str, list[str]] | None 
 
 
 @contextmanager
-def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def immediate(db: sqlite3.Connection, *, durable: bool = True,
+              ) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE), rolled back on any exit
-    that is not a normal one."""
-    db.execute("BEGIN IMMEDIATE")
+    that is not a normal one.
+
+    ``durable=False``: committed without waiting for the disk (synchronous=NORMAL; in WAL
+    mode the database stays consistent, but a power cut may lose this commit). Only for
+    writes whose loss is safe, such as a chunk's outcome: lost, the chunk stays in flight,
+    which the next run takes as unknown, for ``reconcile``. The next durable commit syncs
+    it too (the WAL is written in order)."""
+    if not durable:
+        db.execute("PRAGMA synchronous=NORMAL")
     try:
-        yield db
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        if not durable:
+            db.execute("PRAGMA synchronous=FULL")
 
 
 def local_time(stamp: float) -> str:

@@ -181,3 +181,34 @@ def test_after_a_duplicate_chunk_the_next_step_is_skip_sent_not_resume(store):
     error = outcome_error(summary(store, second))
     assert error.exit_code == 1 and "DUPLICATE" in error.message
     assert "--skip-sent" in error.hint and "do not resend" in error.hint
+
+
+def _sync_at_commits(store: Store, step) -> list[str]:
+    """The synchronous setting in force at each COMMIT that ``step()`` makes."""
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    try:
+        step()
+    finally:
+        store._db.set_trace_callback(None)
+    mode, found = "FULL", []
+    for sql in statements:
+        if sql.upper().startswith("PRAGMA SYNCHRONOUS="):
+            mode = sql.split("=", 1)[1].strip().upper()
+        elif sql.upper() == "COMMIT":
+            found.append(mode)
+    return found
+
+
+def test_the_in_flight_mark_is_on_disk_before_the_call_and_the_outcome_need_not_be(store):
+    """begin's commit (what prevents a resend after a crash) waits for the disk; finish's
+    may be lost in a power cut (the chunk then stays in flight: unknown, never resent)."""
+    campaign_id = planned(store, NUMBERS, "a")
+    me = current_owner()
+    store.claim(campaign_id, me)
+    campaign = store.campaign(campaign_id)
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert _sync_at_commits(store, lambda: store.begin(campaign, 0, me, 1)) == ["FULL"]
+    assert _sync_at_commits(store, lambda: store.finish(campaign_id, 0, "sent", "B^0", None,
+                                                       None)) == ["NORMAL"]
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
