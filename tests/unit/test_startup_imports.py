@@ -57,6 +57,17 @@ def _click_before_8_2() -> bool:
 
 def test_a_dry_run_send_loads_no_storage_no_processes_no_threads():
     loaded = loaded_by("--dry-run", "send", "-p", "13800138000", "-s", "AliyunDemo",
-                       "-t", "SMS_123456")
+                       "-t", "SMS_123456", "-tp", '{"code":"123456"}')
     assert not loaded & (HEAVY - {"json"}), sorted(loaded & HEAVY)
     assert "sms_skill.client" in loaded  # it did build the command
+    assert {m for m in loaded if m.startswith("sms_skill")} == {
+        "sms_skill", "sms_skill.cli", "sms_skill.errors", "sms_skill.lifecycle",
+        "sms_skill.output", "sms_skill.prog", "sms_skill.validation", "sms_skill.builder",
+        "sms_skill.client", "sms_skill.operations", "sms_skill.api", "sms_skill.tunables"}
+    # Beyond click and the package: the JSON of -tp, shlex to print the command, signal for
+    # the handlers. Not difflib (click's suggestions for each short option it parses) nor
+    # locale (click's first gettext look-up): both cost a millisecond on every send.
+    assert not loaded & {"difflib", "heapq", "locale"}, sorted(loaded)
+    others = {m for m in loaded if not m.startswith(("sms_skill", "json", "_json"))}
+    # (datetime: for a click older than the one that imports it itself)
+    assert others <= {"shlex", "signal", "datetime", "_datetime", "math"}, sorted(others)
