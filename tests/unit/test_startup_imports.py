@@ -63,7 +63,8 @@ def test_a_dry_run_send_loads_no_storage_no_processes_no_threads():
     assert {m for m in loaded if m.startswith("sms_skill")} == {
         "sms_skill", "sms_skill.cli", "sms_skill.errors", "sms_skill.lifecycle",
         "sms_skill.output", "sms_skill.prog", "sms_skill.validation", "sms_skill.builder",
-        "sms_skill.client", "sms_skill.operations", "sms_skill.api", "sms_skill.tunables"}
+        "sms_skill.client", "sms_skill.operations", "sms_skill.api", "sms_skill.tunables",
+        "sms_skill.paths"}  # paths: whether a journal exists whose refusals to preview
     # Beyond click and the package: the JSON of -tp, shlex to print the command, signal for
     # the handlers. Not difflib (click's suggestions for each short option it parses) nor
     # locale (click's first gettext look-up): both cost a millisecond on every send.
