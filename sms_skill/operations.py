@@ -48,7 +48,7 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
     if client.dry_run:
         keep = list(range(len(recipients)))
         # No journal yet: nothing to refuse (and a dry run that imports nothing more).
-        if (paths.data_dir(create=False) / paths.JOURNAL_FILE).exists():
+        if paths.journal_exists():
             from sms_skill.journal import Journal
 
             journal = Journal(prune=False)

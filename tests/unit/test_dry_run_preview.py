@@ -46,3 +46,19 @@ def test_a_dry_run_with_no_journal_yet_creates_none(fp, invoke, isolated_home):
     assert invoke("--dry-run", *SEND, "-p", "13800138000").code == 0
     assert not list(isolated_home.rglob("journal.sqlite3"))
     assert not fp.calls
+
+
+@pytest.mark.parametrize("xdg", [None, "relative/ignored", "absolute"])
+def test_the_quick_journal_check_looks_where_the_journal_is(isolated_home, monkeypatch,
+                                                            tmp_path, xdg):
+    from sms_skill import paths
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data") if xdg == "absolute"
+                           else xdg)
+    journal = paths.data_dir(create=False) / paths.JOURNAL_FILE
+    assert paths.journal_exists() is False
+    paths.data_dir().joinpath(paths.JOURNAL_FILE).write_bytes(b"")
+    assert journal.exists() and paths.journal_exists() is True
