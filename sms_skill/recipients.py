@@ -109,11 +109,13 @@ def phone_rows(reader: HashingReader) -> Iterator[Row | BadRow]:
     if "," in header or header.strip().lower() == "phone":
         yield from _csv_rows(header, lines, start, phone_only=True)
         return
-    for number, line in enumerate([header], start):
-        yield _phone_row(number, line.strip())
+    yield _phone_row(start, header.strip())
+    bare = v.MAINLAND.fullmatch  # the common case, valid as it stands (``phone_number``)
     for number, line in enumerate(lines, start + 1):
         text = line.strip()
-        if text and not text.startswith("#"):
+        if bare(text):
+            yield Row(number, text)
+        elif text and not text.startswith("#"):
             yield _phone_row(number, text)
 
 

@@ -93,18 +93,19 @@ class Draft:
         self.ledger_table = ledger_table
         self.known_schema = known_schema
 
-    def add_rows(self, campaign_id: str, rows: list[tuple], first: int,
-                 size: int) -> list[int]:
-        """Store recipient rows (values in ``ROW_COLUMNS`` order), in file order, as the
-        campaign's recipients ``first``, ``first + 1``, ... cut in chunks of ``size``: one
-        executemany under a savepoint. Returns the indexes of the rows refused because the
-        number (in any spelling) is listed already; a batch holding one is stored again row
-        by row, so the first spelling is kept and later rows keep their places."""
-        insert = _insert("campaign_rows", ("campaign_id", "chunk", *ROW_COLUMNS))
+    def add_rows(self, rows: list[tuple], first: int, size: int,
+                 columns: tuple[str, ...] = ROW_COLUMNS) -> list[int]:
+        """Store recipient rows, in file order, as the campaign's recipients ``first``,
+        ``first + 1``, ... cut in chunks of ``size``: each row is (campaign_id, chunk, then
+        ``columns``' values), its chunk the one it gets if no row is refused; the other
+        columns stay NULL. One executemany under a savepoint. Returns the indexes of the rows
+        refused because the number (in any spelling) is listed already; a batch holding one
+        is stored again row by row, so the first spelling is kept and later rows keep their
+        places."""
+        insert = _insert("campaign_rows", ("campaign_id", "chunk", *columns))
         self.db.execute("SAVEPOINT plan_batch")
         try:
-            self.db.executemany(insert, ((campaign_id, (first + n) // size, *row)
-                                         for n, row in enumerate(rows)))
+            self.db.executemany(insert, rows)
             refused = None
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO plan_batch")
@@ -112,7 +113,7 @@ class Draft:
         self.db.execute("RELEASE plan_batch")
         if refused is None:
             return []
-        for index, row in enumerate(rows):
+        for index, (campaign_id, _, *row) in enumerate(rows):
             try:
                 self.db.execute(insert, (campaign_id, (first + index - len(refused)) // size,
                                          *row))
