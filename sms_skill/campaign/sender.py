@@ -248,7 +248,7 @@ def start(client, *, kind: str, source: str, template_code: str,
     # A dry run plans in a throw-away database file: rows stream to disk, not to memory.
     scratch = tempfile.TemporaryDirectory(prefix="sms-plan-") if client.dry_run else None
     store = (Store(Path(scratch.name) / database.DB_FILE,
-                   known=paths.data_dir(create=False) / database.DB_FILE)
+                   known=paths.data_dir(create=False) / database.DB_FILE, scratch=True)
              if scratch else Store())
     try:
         rows = (recipients.phone_rows(reader) if kind == "send"

@@ -174,11 +174,14 @@ class Draft:
 class Store:
     """The campaign tables; safe to share between the worker threads of one run."""
 
-    def __init__(self, path: Path | None = None, known: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, known: Path | None = None, *,
+                 scratch: bool = False) -> None:
         """``known``: another database whose ledger ``plan`` checks, read only (a dry run
-        plans in a scratch database but must see what was really sent)."""
+        plans in a scratch database but must see what was really sent); ``scratch``: a
+        throw-away database, deleted after the run (``database.connect``)."""
         self.path = path or database.default_path()
-        self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
+        self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS,
+                                    scratch=scratch)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
         #: Where the per-number limits and the suppression list are read: ``known.`` when

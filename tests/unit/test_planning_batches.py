@@ -68,3 +68,14 @@ def test_block_reading_matches_line_reading(tmp_path, monkeypatch):
     import hashlib
 
     assert reader.sha256.hexdigest() == hashlib.sha256(data.encode()).hexdigest()
+
+
+def test_only_a_dry_runs_scratch_database_skips_the_disk_syncs(tmp_path):
+    from sms_skill.campaign.store import Store
+
+    with Store(tmp_path / "journal.sqlite3") as real:
+        assert real.execute("PRAGMA journal_mode") == [("wal",)]
+        assert real.execute("PRAGMA synchronous")[0][0] >= 1  # NORMAL or FULL: durable
+    with Store(tmp_path / "scratch.sqlite3", scratch=True) as scratch:
+        assert scratch.execute("PRAGMA journal_mode") == [("delete",)]  # savepoints work
+        assert scratch.execute("PRAGMA synchronous") == [(0,)]
