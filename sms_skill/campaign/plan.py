@@ -7,6 +7,7 @@ does a file that repeats a message to people who got it, or may have (the ledger
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -43,6 +44,9 @@ class Plan:
     #: The hash of everything that will be sent (``plan_id``); ``send --confirm`` checks it.
     plan_id: str = ""
     dry_run: bool = False
+    #: The plan id and command checks computed while the rows were stored, or None when
+    #: rows were left out afterwards (``seal`` then reads them back).
+    sealed: Seal | None = None
 
 
 def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
@@ -57,15 +61,20 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
          source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
          template_param: str | None, out_id: str | None, skip_invalid: bool,
          force: bool = False, skip_sent: bool = False,
-         owner: Owner | None = None) -> Plan:
+         owner: Owner | None = None,
+         command: Callable[[str, dict], object] | None = None) -> Plan:
     """Validate every row and store the campaign, or store nothing and raise InputError
     listing the bad rows (unless ``skip_invalid``). Duplicate numbers, in any spelling,
     count as bad rows. Recipients who got, or may have got, the same message recently
     make it DuplicateSend (exit 6) unless ``force``; ``skip_sent`` leaves them out. The
-    chunks are leased to ``owner`` (this run) from the start."""
+    chunks are leased to ``owner`` (this run) from the start. ``command`` (the client's)
+    checks each chunk's aliyun command as its rows are stored (see ``seal``)."""
     size = CHUNK_SIZE[kind]
     campaign_id = time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
     result = Plan(campaign_id, 0, 0)
+    sealed = Seal({"id": campaign_id, "kind": kind, "template_code": template_code,
+                   "sign_name": sign_name, "template_param": template_param,
+                   "out_id": out_id}, command)
     same_message = ledger.message_key(sign_name, template_code,
                                       json.loads(template_param) if template_param else None)
     def message_of(row: Row) -> str:
@@ -88,6 +97,12 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                       for n, row in enumerate(good, first)]
         refused = draft.add_rows(values, first, size, columns)
         result.recipients += len(good) - len(refused)
+        if refused:  # the rows after a refused one moved up: their chunks as stored
+            gone = set(refused)
+            values = [(value[0], n // size, *value[2:]) for n, value in enumerate(
+                (value for index, value in enumerate(values) if index not in gone), first)]
+        sealed.add([(value[1], value[3], None, None) for value in values] if kind == "send"
+                   else [value[1:2] + value[3:6] for value in values])
         if len(good) == len(batch) and not refused:
             return
         twice = {id(good[index]) for index in refused}
@@ -137,6 +152,9 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                                        force=force, size=size)
         result.over_limit, result.suppressed = left.over_limit, left.suppressed
         result.recipients -= left.count
+        if not (result.already_sent or left.count):  # the rows stored are the rows sent
+            sealed.finish()
+            result.sealed = sealed
         result.chunks = -(-result.recipients // size)
         draft.add_campaign(id=campaign_id, created=time.time(), kind=kind, source=source,
                            fingerprint=fingerprint, sign_name=sign_name,
@@ -165,19 +183,24 @@ def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:
 
 def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict, str]:
     """The API action and parameters of one chunk, and its first recipient."""
-    rows = store.chunk_rows(campaign["id"], chunk["seq"])
+    return call_of(campaign, chunk["out_id"], store.chunk_rows(campaign["id"], chunk["seq"]))
+
+
+def call_of(campaign: dict, out_id: str, rows: list[tuple]) -> tuple[str, dict, str]:
+    """The API action and parameters of a chunk of these rows (phone, sign_name, params),
+    and its first recipient."""
     first = rows[0][0]
     if campaign["kind"] == "send":
         return "SendSms", api.send_sms(
             ",".join(phone for phone, _, _ in rows), campaign["sign_name"],
-            campaign["template_code"], campaign["template_param"], chunk["out_id"]), first
+            campaign["template_code"], campaign["template_param"], out_id), first
     params = [json.loads(p) if p else None for _, _, p in rows]
     return "SendBatchSms", api.send_batch_sms(
         api.compact_json([phone for phone, _, _ in rows]),
         api.compact_json([sign for _, sign, _ in rows]), campaign["template_code"],
         api.compact_json([p or {} for p in params])
         if any(p is not None for p in params) else None,
-        chunk["out_id"]), first
+        out_id), first
 
 
 def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
@@ -200,21 +223,86 @@ def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | N
         store.learn_kind(template_code, template_type)
 
 
-def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
+class Seal:
+    """The plan id and the check of every chunk's aliyun command, fed the campaign's rows
+    as they will be sent: (chunk, phone, sign_name, params), chunk by chunk, in file order.
+    ``plan`` feeds it while it stores them (nothing is read back); ``sealed_from_store``
+    reads them back when some were left out afterwards. Holds one chunk's rows at most."""
+
+    def __init__(self, campaign: dict, command: Callable[[str, dict], object] | None) -> None:
+        import hashlib
+
+        self.campaign = campaign
+        self.command = command
+        #: The first chunk whose command cannot start, and why.
+        self.failure: tuple[int, InputError] | None = None
+        self._digest = hashlib.sha256(json.dumps(
+            [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
+             campaign["sign_name"], campaign["template_param"], campaign["out_id"]],
+            ensure_ascii=False).encode())
+        self._seq: int | None = None
+        self._rows: list[tuple] = []
+
+    def add(self, rows: list[tuple]) -> None:
+        self._digest.update("".join([f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}"
+                                     for chunk, phone, sign, params in rows]).encode())
+        if self.command is None or self.failure:
+            return
+        from itertools import groupby
+        from operator import itemgetter
+
+        for seq, group in groupby(rows, itemgetter(0)):
+            if seq != self._seq:
+                self._check()
+                self._seq = seq
+            self._rows.extend(row[1:] for row in group)
+
+    def finish(self) -> None:
+        """The last chunk's rows are in."""
+        self._check()
+
+    def _check(self) -> None:
+        if not self._rows or self.command is None or self.failure:
+            self._rows = []
+            return
+        seq, rows, self._rows = self._seq, self._rows, []
+        out_id = chunk_out_id(self.campaign["out_id"], self.campaign["id"], seq)
+        action, params, _ = call_of(self.campaign, out_id, rows)
+        try:
+            self.command(action, params)
+        except InputError as exc:
+            self.failure = (seq, exc)
+
+    @property
+    def plan_id(self) -> str:
+        return "plan-" + self._digest.hexdigest()[:20]
+
+
+def sealed_from_store(store: Store, campaign_id: str,
+                      command: Callable[[str, dict], object] | None = None) -> Seal:
+    """The seal of a stored campaign, its rows read back in the order they are sent."""
+    sealed = Seal(store.campaign(campaign_id), command)
+    rows = store.rows_in_order(campaign_id)
+    while True:
+        batch = list(itertools.islice(rows, 5000))
+        if not batch:
+            break
+        sealed.add(batch)
+    sealed.finish()
+    return sealed
+
+
+def seal(client, store: Store, planned: Plan, option: str) -> None:
     """Every chunk's aliyun command can start (within the OS limits, no value that aliyun
     would read as an option): refused now, dry run included, not as a chunk stuck in
-    flight."""
-    campaign = store.campaign(campaign_id)
-    chunks = store.chunks(campaign_id)
-    for chunk in chunks:
-        action, params, _ = chunk_call(store, campaign, chunk)
-        try:
-            client.command(action, params)
-        except InputError as exc:
-            store.discard(campaign_id)
-            raise InputError(option, f"chunk {chunk['seq'] + 1} of {len(chunks)}: "
-                                         f"{exc.message}; nothing was sent",
-                             exc.hint) from exc
+    flight; then ``planned.plan_id``: see ``plan_id``."""
+    sealed = planned.sealed or sealed_from_store(store, planned.campaign_id, client.command)
+    if sealed.failure:
+        seq, exc = sealed.failure
+        store.discard(planned.campaign_id)
+        raise InputError(option, f"chunk {seq + 1} of {planned.chunks}: "
+                                 f"{exc.message}; nothing was sent", exc.hint) from exc
+    planned.plan_id = sealed.plan_id
 
 
 def plan_id(store: Store, campaign_id: str) -> str:
@@ -222,16 +310,7 @@ def plan_id(store: Store, campaign_id: str) -> str:
     the user's OutId, and every chunk's recipients in order with their own signature and
     parameters. The same file and options planned again (dry run or not) give the same id,
     unless what would be sent changed."""
-    import hashlib
-
-    campaign = store.campaign(campaign_id)
-    digest = hashlib.sha256(json.dumps(
-        [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
-         campaign["sign_name"], campaign["template_param"], campaign["out_id"]],
-        ensure_ascii=False).encode())
-    for chunk, phone, sign, params in store.rows_in_order(campaign_id):
-        digest.update(f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}".encode())
-    return "plan-" + digest.hexdigest()[:20]
+    return sealed_from_store(store, campaign_id).plan_id
 
 
 #: Per-recipient values elided from the plan's command: (parameter, what it holds).

@@ -257,9 +257,9 @@ def start(client, *, kind: str, source: str, template_code: str,
                        source_sha256=lambda: reader.sha256.hexdigest(),
                        template_code=template_code, sign_name=sign_name,
                        template_param=template_param, out_id=out_id,
-                       skip_invalid=skip_invalid, force=force, skip_sent=skip_sent)
-        planning.check_commands(client, store, planned.campaign_id, option)
-        planned.plan_id = planning.plan_id(store, planned.campaign_id)
+                       skip_invalid=skip_invalid, force=force, skip_sent=skip_sent,
+                       command=client.command)
+        planning.seal(client, store, planned, option)
         planned.dry_run = client.dry_run
         if confirm is not None and confirm != planned.plan_id:
             store.discard(planned.campaign_id)

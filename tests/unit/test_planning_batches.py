@@ -79,3 +79,56 @@ def test_only_a_dry_runs_scratch_database_skips_the_disk_syncs(tmp_path):
     with Store(tmp_path / "scratch.sqlite3", scratch=True) as scratch:
         assert scratch.execute("PRAGMA journal_mode") == [("delete",)]  # savepoints work
         assert scratch.execute("PRAGMA synchronous") == [(0,)]
+
+
+def _planned(store, kind, rows, **options):
+    return campaign.plan(store, kind=kind, rows=rows, source="--phone-file",
+                         source_sha256=lambda: "sha", template_code="SMS_1",
+                         sign_name="S" if kind == "send" else None, template_param=None,
+                         out_id="promo", skip_invalid=True, **options)
+
+
+def test_the_plan_id_hashed_while_storing_is_the_one_of_the_stored_rows(tmp_path):
+    from sms_skill.campaign.store import Store
+    from sms_skill.recipients import BadRow, Row
+
+    numbers = [f"{13000000000 + i}" for i in range(campaign.PLAN_BATCH + 2500)]
+    rows = [Row(n + 1, number) for n, number in enumerate(numbers)]
+    rows[7] = BadRow(8, "bad")
+    rows[campaign.PLAN_BATCH + 3] = Row(campaign.PLAN_BATCH + 4, "+86" + numbers[2])  # twice
+    rows.insert(9, Row(9, "+85261234567"))
+    batch = [Row(n + 1, number, f"Sign{n % 3}", {"code": str(n)} if n % 2 else None)
+             for n, number in enumerate(numbers[:450])]
+    batch.insert(300, Row(301, "+86" + numbers[5], "Sign0"))
+    with Store(tmp_path / "journal.sqlite3") as store:
+        for kind, given in (("send", rows), ("batch", batch)):
+            planned = _planned(store, kind, given)
+            assert planned.bad_total == 2 if kind == "send" else 1
+            assert planned.sealed.plan_id == campaign.plan_id(store, planned.campaign_id)
+            assert planned.sealed.failure is None
+
+
+def test_every_chunks_command_is_checked_while_storing_and_after_a_leave_out(tmp_path):
+    from sms_skill.campaign.store import Store
+    from sms_skill.errors import InputError
+    from sms_skill.recipients import Row
+
+    def command(action, params):  # refuses the chunk that holds this number
+        if "13000002500" in params["PhoneNumbers"]:
+            raise InputError("--phone-numbers", "too long")
+
+    class Client:
+        pass
+
+    Client.command = staticmethod(command)
+    rows = [Row(n + 1, f"{13000000000 + n}") for n in range(3000)]
+    with Store(tmp_path / "journal.sqlite3") as store:
+        planned = _planned(store, "send", rows, command=command)
+        assert planned.sealed.failure[0] == 2
+        with pytest.raises(InputError, match="chunk 3 of 3: --phone-numbers: too long"):
+            campaign.seal(Client, store, planned, "--phone-file")
+        assert store.listing() == []  # refused whole
+        planned = _planned(store, "send", rows, command=command)
+        planned.sealed = None  # as after --skip-sent or the limits left some out
+        with pytest.raises(InputError, match="chunk 3 of 3: --phone-numbers: too long"):
+            campaign.seal(Client, store, planned, "--phone-file")
