@@ -72,10 +72,11 @@ class HashingReader(io.TextIOBase):
     @staticmethod
     def _decoded(block: bytes) -> list[str]:
         """Whole lines (split at ``\\n`` only, as ``readline``), without the line ends."""
-        lines = block.decode("utf-8", "replace").split("\n")
+        text = block.decode("utf-8", "replace")
+        lines = text.split("\n")
         if not lines[-1]:
             lines.pop()
-        if any(line.startswith("\ufeff") for line in lines):
+        if "\ufeff" in text and any(line.startswith("\ufeff") for line in lines):
             return [line[1:] if line.startswith("\ufeff") else line for line in lines]
         return lines
 

@@ -89,8 +89,11 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
         good = [row for row in batch if isinstance(row, Row)]
         first = result.recipients
         if kind == "send":
-            values = [(campaign_id, n // size, row.line, row.phone, recipient_key(row.phone),
-                       same_message) for n, row in enumerate(good, first)]
+            values = [(campaign_id, n // size, row.line, phone,
+                       "86" + phone if len(phone) == 11 and phone[0] == "1" and phone.isdigit()
+                       else recipient_key(phone),  # the common case inline, as recipient_key
+                       same_message) for n, row in enumerate(good, first)
+                      for phone in (row.phone,)]
         else:
             values = [(campaign_id, n // size, row.line, row.phone, row.sign_name,
                        params_json(row.params), recipient_key(row.phone), message_of(row))
@@ -116,13 +119,12 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                 result.bad_rows.append(row)
 
     with store.planning() as draft:
-        batch: list[Row | BadRow] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= PLAN_BATCH:
-                store_batch(batch)
-                batch = []
-        store_batch(batch)
+        rows = iter(rows)
+        while True:
+            batch = list(itertools.islice(rows, PLAN_BATCH))
+            if not batch:
+                break
+            store_batch(batch)
         if result.bad_total and not skip_invalid:
             raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
                              + describe(result.bad_rows, result.bad_total),
