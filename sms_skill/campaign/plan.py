@@ -131,6 +131,7 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                              "Fix them, or add --skip-invalid to send the valid rows only.")
         if not result.recipients:
             raise InputError(source, "no valid recipient in the file")
+        draft.rows_stored()
         fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
                                            template_param)
         earlier = draft.earlier_campaign(fingerprint)

@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS campaign_rows (
     campaign_id TEXT NOT NULL, line INTEGER NOT NULL, chunk INTEGER NOT NULL,
     phone TEXT NOT NULL, sign_name TEXT, params TEXT
 );
-CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
 CREATE TABLE IF NOT EXISTS chunks (
     campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'planned', attempts INTEGER NOT NULL DEFAULT 0,
@@ -44,6 +43,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (campaign_id, seq)
 );
 """ + ledger.SCHEMA
+#: Rows by chunk, in file order. A scratch database builds it once its rows are stored (one
+#: sort), not row by row.
+CHUNK_INDEX = """
+CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
+"""
 #: Columns added after the first release: older databases get them on open.
 ADDED_COLUMNS = {
     "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0",
@@ -124,6 +128,10 @@ class Draft:
                 refused.append(index)
         return refused
 
+    def rows_stored(self) -> None:
+        """Every row is in: the chunk index, if a scratch database put it off."""
+        self.db.execute(CHUNK_INDEX)
+
     def earlier_campaign(self, fingerprint: str) -> str | None:
         """The newest campaign of the same file and parameters, if any."""
         found = self.db.execute("SELECT id FROM campaigns WHERE fingerprint=? ORDER BY "
@@ -180,8 +188,8 @@ class Store:
         plans in a scratch database but must see what was really sent); ``scratch``: a
         throw-away database, deleted after the run (``database.connect``)."""
         self.path = path or database.default_path()
-        self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS,
-                                    scratch=scratch)
+        self._db = database.connect(self.path, SCHEMA if scratch else SCHEMA + CHUNK_INDEX,
+                                    ADDED_COLUMNS, AFTER_COLUMNS, scratch=scratch)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
         #: Where the per-number limits and the suppression list are read: ``known.`` when
