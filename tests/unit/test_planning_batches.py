@@ -79,6 +79,7 @@ def test_only_a_dry_runs_scratch_database_skips_the_disk_syncs(tmp_path):
     with Store(tmp_path / "scratch.sqlite3", scratch=True) as scratch:
         assert scratch.execute("PRAGMA journal_mode") == [("delete",)]  # savepoints work
         assert scratch.execute("PRAGMA synchronous") == [(0,)]
+        assert scratch.execute("PRAGMA page_size") == [(16384,)]
 
 
 def _planned(store, kind, rows, **options):
