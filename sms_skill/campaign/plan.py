@@ -89,11 +89,10 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
         good = [row for row in batch if isinstance(row, Row)]
         first = result.recipients
         if kind == "send":
-            values = [(campaign_id, n // size, row.line, phone,
+            values = [(campaign_id, n // size, row.line, (phone := row.phone),
                        "86" + phone if len(phone) == 11 and phone[0] == "1" and phone.isdigit()
                        else recipient_key(phone),  # the common case inline, as recipient_key
-                       same_message) for n, row in enumerate(good, first)
-                      for phone in (row.phone,)]
+                       same_message) for n, row in enumerate(good, first)]
         else:
             values = [(campaign_id, n // size, row.line, row.phone, row.sign_name,
                        params_json(row.params), recipient_key(row.phone), message_of(row))
@@ -104,8 +103,10 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             gone = set(refused)
             values = [(value[0], n // size, *value[2:]) for n, value in enumerate(
                 (value for index, value in enumerate(values) if index not in gone), first)]
-        sealed.add([(value[1], value[3], None, None) for value in values] if kind == "send"
-                   else [value[1:2] + value[3:6] for value in values])
+        if kind == "send":
+            sealed.add_numbers(first, [value[3] for value in values])
+        else:
+            sealed.add([value[1:2] + value[3:6] for value in values])
         if len(good) == len(batch) and not refused:
             return
         twice = {id(good[index]) for index in refused}
@@ -194,9 +195,7 @@ def call_of(campaign: dict, out_id: str, rows: list[tuple]) -> tuple[str, dict, 
     and its first recipient."""
     first = rows[0][0]
     if campaign["kind"] == "send":
-        return "SendSms", api.send_sms(
-            ",".join(phone for phone, _, _ in rows), campaign["sign_name"],
-            campaign["template_code"], campaign["template_param"], out_id), first
+        return (*send_call(campaign, out_id, [phone for phone, _, _ in rows]), first)
     params = [json.loads(p) if p else None for _, _, p in rows]
     return "SendBatchSms", api.send_batch_sms(
         api.compact_json([phone for phone, _, _ in rows]),
@@ -204,6 +203,12 @@ def call_of(campaign: dict, out_id: str, rows: list[tuple]) -> tuple[str, dict, 
         api.compact_json([p or {} for p in params])
         if any(p is not None for p in params) else None,
         out_id), first
+
+
+def send_call(campaign: dict, out_id: str, phones: list[str]) -> tuple[str, dict]:
+    """The API action and parameters of a ``send`` chunk to these numbers."""
+    return "SendSms", api.send_sms(",".join(phones), campaign["sign_name"],
+                                   campaign["template_code"], campaign["template_param"], out_id)
 
 
 def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
@@ -254,11 +259,32 @@ class Seal:
         from itertools import groupby
         from operator import itemgetter
 
+        numbers = self.campaign["kind"] == "send"  # a chunk's numbers are all it needs
         for seq, group in groupby(rows, itemgetter(0)):
-            if seq != self._seq:
-                self._check()
-                self._seq = seq
-            self._rows.extend(row[1:] for row in group)
+            self._chunk(seq)
+            self._rows.extend(row[1] if numbers else row[1:] for row in group)
+
+    def add_numbers(self, first: int, phones: list[str]) -> None:
+        """``add`` for the rows of a ``send`` campaign (no signature or parameters of their
+        own) from its recipient ``first`` on: the same hash, a chunk's part at a time."""
+        size = CHUNK_SIZE[self.campaign["kind"]]
+        start = 0
+        while start < len(phones):
+            seq = (first + start) // size
+            end = min(len(phones), (seq + 1) * size - first)
+            part = phones[start:end]
+            head = f"\n{seq}\t"  # each row: \n chunk \t phone \t (no sign) \t (no params)
+            self._digest.update((head + f"\t\t{head}".join(part) + "\t\t").encode())
+            if self.command is not None and not self.failure:
+                self._chunk(seq)
+                self._rows.extend(part)
+            start = end
+
+    def _chunk(self, seq: int) -> None:
+        """The rows that follow are of chunk ``seq``."""
+        if seq != self._seq:
+            self._check()
+            self._seq = seq
 
     def finish(self) -> None:
         """The last chunk's rows are in."""
@@ -270,7 +296,9 @@ class Seal:
             return
         seq, rows, self._rows = self._seq, self._rows, []
         out_id = chunk_out_id(self.campaign["out_id"], self.campaign["id"], seq)
-        action, params, _ = call_of(self.campaign, out_id, rows)
+        action, params = (send_call(self.campaign, out_id, rows)
+                          if self.campaign["kind"] == "send"
+                          else call_of(self.campaign, out_id, rows)[:2])
         try:
             self.command(action, params)
         except InputError as exc:
