@@ -74,7 +74,8 @@ def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = 
                         chunk: int | None = None) -> set[str]:
     """The keys of a campaign's rows (of one ``chunk``, if given) that are on the list."""
     if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
-                      ).fetchone():
+                      ).fetchone() or not db.execute(
+            f"SELECT 1 FROM {schema}suppressed LIMIT 1").fetchone():  # noqa: S608
         return set()
     return {key for (key,) in db.execute(
         f"SELECT r.key FROM campaign_rows r JOIN {schema}suppressed s ON s.key=r.key "  # noqa: S608
