@@ -126,13 +126,20 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             if not batch:
                 break
             store_batch(batch)
+        twice, first_twice = draft.rows_stored(campaign_id, size, REPORTED_BAD_ROWS)
+        if twice:  # found only now in a scratch database: as if refused while stored
+            result.recipients -= twice
+            result.bad_total += twice
+            result.bad_rows = sorted(
+                result.bad_rows + [BadRow(line, f"{phone} is listed twice in the file")
+                                   for line, phone in first_twice],
+                key=lambda bad: bad.line)[:REPORTED_BAD_ROWS]
         if result.bad_total and not skip_invalid:
             raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
                              + describe(result.bad_rows, result.bad_total),
                              "Fix them, or add --skip-invalid to send the valid rows only.")
         if not result.recipients:
             raise InputError(source, "no valid recipient in the file")
-        draft.rows_stored()
         fingerprint = campaign_fingerprint(kind, source_sha256(), template_code, sign_name,
                                            template_param)
         earlier = draft.earlier_campaign(fingerprint)
@@ -156,7 +163,7 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                                        force=force, size=size)
         result.over_limit, result.suppressed = left.over_limit, left.suppressed
         result.recipients -= left.count
-        if not (result.already_sent or left.count):  # the rows stored are the rows sent
+        if not (twice or result.already_sent or left.count):  # the rows stored are sent
             sealed.finish()
             result.sealed = sealed
         result.chunks = -(-result.recipients // size)

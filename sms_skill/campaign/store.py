@@ -43,8 +43,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (campaign_id, seq)
 );
 """ + ledger.SCHEMA
-#: Rows by chunk, in file order. A scratch database builds it once its rows are stored (one
-#: sort), not row by row.
+#: Rows by chunk, in file order. A scratch database builds it, and the unique key
+#: (``AFTER_COLUMNS``), once its rows are stored (one sort each), not row by row: numbers in
+#: no particular order made each insert a random b-tree walk through a bounded page cache.
 CHUNK_INDEX = """
 CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
 """
@@ -128,9 +129,52 @@ class Draft:
                 refused.append(index)
         return refused
 
-    def rows_stored(self) -> None:
-        """Every row is in: the chunk index, if a scratch database put it off."""
+    def rows_stored(self, campaign_id: str, size: int,
+                    shown: int) -> tuple[int, list[tuple[int, str]]]:
+        """Every row is in: the indexes a scratch database put off. Its rows were stored
+        without the unique key, so the rows whose number (in any spelling) an earlier row
+        has are dropped now, as ``add_rows`` refuses them (the first spelling is kept, later
+        rows move up) and the chunks numbered again. Returns how many were dropped and the
+        first ``shown`` of them, (line, phone) in file order."""
+        try:
+            self.db.execute(AFTER_COLUMNS)  # a no-op where the key was there all along
+            repeated: tuple[int, list[tuple[int, str]]] = (0, [])
+        except sqlite3.IntegrityError:
+            repeated = self._drop_repeats(campaign_id, size, shown)
+            self.db.execute(AFTER_COLUMNS)
         self.db.execute(CHUNK_INDEX)
+        return repeated
+
+    def _drop_repeats(self, campaign_id: str, size: int,
+                      shown: int) -> tuple[int, list[tuple[int, str]]]:
+        """The rows of a scratch database's campaign (its only one, stored in file order,
+        so in rowid order) whose key an earlier row has: dropped, the chunks renumbered."""
+        db = self.db
+        db.execute("DROP TABLE IF EXISTS temp.repeats")
+        db.execute("CREATE TEMP TABLE repeats AS SELECT r.rowid AS id, r.line, r.phone FROM "
+                   "campaign_rows r JOIN (SELECT key, min(rowid) AS first FROM campaign_rows "
+                   "WHERE campaign_id=?1 GROUP BY key HAVING count(*) > 1) d ON d.key=r.key "
+                   "WHERE r.campaign_id=?1 AND r.rowid>d.first", (campaign_id,))
+        count, start = db.execute("SELECT count(*), min(id) FROM temp.repeats").fetchone()
+        listed = [tuple(row) for row in db.execute(
+            "SELECT line, phone FROM temp.repeats ORDER BY id LIMIT ?", (shown,))]
+        db.execute("DELETE FROM campaign_rows WHERE rowid IN (SELECT id FROM temp.repeats)")
+        db.execute("DROP TABLE temp.repeats")
+        # The rows after the first one dropped move up, a batch at a time (flat memory).
+        position = db.execute("SELECT count(*) FROM campaign_rows WHERE campaign_id=? AND "
+                              "rowid<?", (campaign_id, start)).fetchone()[0]
+        after = start
+        while True:
+            rowids = [rowid for (rowid,) in db.execute(
+                "SELECT rowid FROM campaign_rows WHERE campaign_id=? AND rowid>? "
+                "ORDER BY rowid LIMIT 5000", (campaign_id, after))]
+            if not rowids:
+                break
+            db.executemany("UPDATE campaign_rows SET chunk=? WHERE rowid=?",
+                           ((n // size, rowid) for n, rowid in enumerate(rowids, position)))
+            position += len(rowids)
+            after = rowids[-1]
+        return count, listed
 
     def earlier_campaign(self, fingerprint: str) -> str | None:
         """The newest campaign of the same file and parameters, if any."""
@@ -189,7 +233,8 @@ class Store:
         throw-away database, deleted after the run (``database.connect``)."""
         self.path = path or database.default_path()
         self._db = database.connect(self.path, SCHEMA if scratch else SCHEMA + CHUNK_INDEX,
-                                    ADDED_COLUMNS, AFTER_COLUMNS, scratch=scratch)
+                                    ADDED_COLUMNS, "" if scratch else AFTER_COLUMNS,
+                                    scratch=scratch)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
         #: Where the per-number limits and the suppression list are read: ``known.`` when

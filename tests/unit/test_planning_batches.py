@@ -23,12 +23,15 @@ def sent_numbers(bulk) -> list[str]:
     return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]
 
 
-def test_a_duplicate_deep_in_a_later_batch_is_named_by_its_line(bulk, invoke, tmp_path):
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry-run"])
+def test_a_duplicate_deep_in_a_later_batch_is_named_by_its_line(bulk, invoke, tmp_path,
+                                                                dry_run):
     lines = [f"{13000000000 + i}" for i in range(campaign.PLAN_BATCH * 2 + 10)]
     lines.append("+86" + lines[3])  # the same handset, spelled otherwise, at the very end
     source = tmp_path / "numbers.txt"
     source.write_text("\n".join(lines) + "\n")
-    result = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T")
+    result = invoke(*(["--dry-run"] if dry_run else []), "send", "--phone-file", str(source),
+                    "-s", "S", "-t", "T")
     assert result.code == 2
     assert f"line {len(lines)}:" in result.stderr and "listed twice" in result.stderr
     assert not sent_numbers(bulk)
@@ -133,3 +136,32 @@ def test_every_chunks_command_is_checked_while_storing_and_after_a_leave_out(tmp
         planned.sealed = None  # as after --skip-sent or the limits left some out
         with pytest.raises(InputError, match="chunk 3 of 3: --phone-numbers: too long"):
             campaign.seal(Client, store, planned, "--phone-file")
+
+
+def test_a_dry_run_finds_the_bad_rows_and_the_plan_of_the_real_run(bulk, invoke, tmp_path):
+    # A dry run finds repeated numbers only once its rows are stored: the same rows named,
+    # in the same order, and the same plan, whatever the order of the numbers.
+    import random
+
+    numbers = [f"{13000000000 + i * 7}" for i in range(campaign.PLAN_BATCH + 2000)]
+    random.Random(5).shuffle(numbers)
+    lines = list(numbers)
+    for at in range(0, len(lines), 250):  # repeats in other spellings, and bad rows
+        lines.insert(at + 3, ("+86", "86", "0086", "")[at // 250 % 4] + numbers[at // 2])
+        if at % 1000 == 0:
+            lines.insert(at + 5, "12345")
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    options = ["send", "--phone-file", str(source), "-s", "S", "-t", "T"]
+    refusals = [invoke(*prefix, *options) for prefix in ([], ["--dry-run"])]
+    assert [r.code for r in refusals] == [2, 2]
+    assert refusals[0].stderr == refusals[1].stderr and "(and " in refusals[0].stderr
+    dry = invoke("--dry-run", *options, "--skip-invalid")
+    assert dry.code == 0, dry.stderr
+    plan = dry.json()
+    assert plan["skipped_rows"] == len(lines) - len(numbers)
+    assert plan["recipients"] == len(numbers)
+    real = invoke(*options, "--skip-invalid", "--confirm", plan["plan_id"], "--parallel", "1")
+    assert real.code == 0, real.stderr
+    unique = list(dict.fromkeys(n[-11:] for n in lines if n != "12345"))
+    assert sent_numbers(bulk) == unique
