@@ -166,16 +166,25 @@ def processes() -> None:
         world.close()
 
 
-def numbers_file(path: Path, lines: int, shuffled: bool = False) -> Path:
-    numbers = range(13000000000, 13000000000 + lines)
-    if shuffled:  # as files come, in no order: the b-trees are written at random places
-        import random
+#: Writes the numbers of numbers_file shuffled: in a child, since the list would stay in the
+#: bench's memory and count in the peak RSS of every command it starts after (a fork's).
+SHUFFLE = """import random, sys
+numbers = list(range(13000000000, 13000000000 + int(sys.argv[2])))
+random.Random(16).shuffle(numbers)
+with open(sys.argv[1], "w") as out:
+    out.writelines(f"{number}\\n" for number in numbers)
+"""
 
-        numbers = list(numbers)
-        random.Random(16).shuffle(numbers)
+
+def numbers_file(path: Path, lines: int, shuffled: bool = False) -> Path:
+    """``lines`` numbers, in order, or shuffled as files come (in no order: the b-trees are
+    then written at random places)."""
+    if shuffled:
+        subprocess.run([sys.executable, "-c", SHUFFLE, str(path), str(lines)], check=True)
+        return path
     with path.open("w") as out:
-        for number in numbers:
-            out.write(f"{number}\n")
+        for i in range(lines):
+            out.write(f"{13000000000 + i}\n")
     return path
 
 
