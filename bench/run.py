@@ -166,39 +166,62 @@ def processes() -> None:
         world.close()
 
 
-def numbers_file(path: Path, lines: int) -> Path:
+#: Writes the numbers of numbers_file shuffled: in a child, since the list would stay in the
+#: bench's memory and count in the peak RSS of every command it starts after (a fork's).
+SHUFFLE = """import random, sys
+numbers = list(range(13000000000, 13000000000 + int(sys.argv[2])))
+random.Random(16).shuffle(numbers)
+with open(sys.argv[1], "w") as out:
+    out.writelines(f"{number}\\n" for number in numbers)
+"""
+
+
+def numbers_file(path: Path, lines: int, shuffled: bool = False) -> Path:
+    """``lines`` numbers, in order, or shuffled as files come (in no order: the b-trees are
+    then written at random places)."""
+    if shuffled:
+        subprocess.run([sys.executable, "-c", SHUFFLE, str(path), str(lines)], check=True)
+        return path
     with path.open("w") as out:
         for i in range(lines):
             out.write(f"{13000000000 + i}\n")
     return path
 
 
-def planning(recipients: int = 100_000, rounds: int = 5) -> None:
+#: (numbers, shuffled, rounds) of the planning section.
+PLANNING = ((100_000, False, 5), (1_000_000, False, 3), (1_000_000, True, 3))
+
+
+def planning(sizes: tuple[tuple[int, bool, int], ...] = PLANNING) -> None:
     """send --phone-file --dry-run (read, validate, dedupe, chunk, check the ledger) against
-    the plain script of issue 16 (regex, set, one executemany into SQLite)."""
+    the plain script of issue 16 (regex, set, one executemany into SQLite), on the same
+    file, alternating."""
     world = World(STANDIN)
     try:
-        source = numbers_file(world.dir / "numbers.txt", recipients)
-        database = world.dir / "baseline.sqlite"
-        baseline = [sys.executable, str(BASELINE), str(source), str(database)]
-        times: dict[str, list[float]] = {"baseline": [], "tool": []}
-        for _ in range(rounds):
-            database.unlink(missing_ok=True)
-            start = time.perf_counter()
-            done = checked(subprocess.run(baseline, env=world.env, capture_output=True,
-                                          text=True, check=False))
-            times["baseline"].append(time.perf_counter() - start)
-            if done.stdout.strip() != str(recipients):
-                raise RunFailed(f"the baseline planned {done.stdout.strip()} numbers")
-            start = time.perf_counter()
-            world.run("--dry-run", "send", "--phone-file", str(source), "-s", "AliyunDemo",
-                      "-t", "SMS_123456")
-            times["tool"].append(time.perf_counter() - start)
-        base, tool = (statistics.median(times[k]) for k in ("baseline", "tool"))
-        table(f"Planning {recipients:,} numbers, median of {rounds} alternating runs "
-              f"({load()})", ["command", "s", "vs baseline"],
-              [["bench/baseline_plan.py (plain script)", f"{base:.2f}", "1.00x"],
-               ["send --phone-file --dry-run", f"{tool:.2f}", f"{tool / base:.2f}x"]])
+        rows = []
+        for recipients, shuffled, rounds in sizes:
+            source = numbers_file(world.dir / "numbers.txt", recipients, shuffled)
+            database = world.dir / "baseline.sqlite"
+            baseline = [sys.executable, str(BASELINE), str(source), str(database)]
+            times: dict[str, list[float]] = {"baseline": [], "tool": []}
+            for _ in range(rounds):
+                database.unlink(missing_ok=True)
+                start = time.perf_counter()
+                done = checked(subprocess.run(baseline, env=world.env, capture_output=True,
+                                              text=True, check=False))
+                times["baseline"].append(time.perf_counter() - start)
+                if done.stdout.strip() != str(recipients):
+                    raise RunFailed(f"the baseline planned {done.stdout.strip()} numbers")
+                start = time.perf_counter()
+                world.run("--dry-run", "send", "--phone-file", str(source), "-s",
+                          "AliyunDemo", "-t", "SMS_123456")
+                times["tool"].append(time.perf_counter() - start)
+            base, tool = (statistics.median(times[k]) for k in ("baseline", "tool"))
+            rows.append([f"{recipients:,}" + (" shuffled" if shuffled else ""), rounds,
+                         f"{base:.2f}", f"{tool:.2f}", f"{tool / base:.2f}x"])
+        table(f"Planning a file: send --phone-file --dry-run against bench/baseline_plan.py "
+              f"(the plain script) on the same file, medians of alternating runs ({load()})",
+              ["numbers", "runs", "baseline s", "dry run s", "vs baseline"], rows)
     finally:
         world.close()
 

@@ -112,8 +112,11 @@ def check_os_limits(argv: list[str], environ: Mapping[str, str] = os.environ) ->
                                      f"at most {MAX_ARGUMENT_BYTES - 1} in one argument",
                              "Send fewer recipients per call or shorter values.")
     pointer = 8
+    # os.environb: the same bytes as os.environ's strings encoded again, without encoding.
+    pairs = (os.environb.items() if environ is os.environ and os.supports_bytes_environ
+             else ((os.fsencode(k), os.fsencode(v)) for k, v in environ.items()))
     total = sum(sizes) + len(argv) * pointer + sum(
-        len(os.fsencode(k)) + len(os.fsencode(v)) + 2 + pointer for k, v in environ.items())
+        len(k) + len(v) + 2 + pointer for k, v in pairs)
     try:
         limit = os.sysconf("SC_ARG_MAX") - _ARG_SLACK
     except (ValueError, OSError):

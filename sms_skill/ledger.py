@@ -160,6 +160,8 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
     from ``table`` (``known.ledger``: an attached database's)."""
     ok_since, unknown_since = _since(now or time.time())
     found = Conflicts(total=total)
+    if _empty(db, table):  # nothing to look up, row by row
+        return found
     in_chunk = "" if chunk is None else "AND r.chunk=? "
     rows = db.execute(
         f"SELECT r.phone, r.key, l.state, l.origin, l.biz_id FROM campaign_rows r "  # noqa: S608
@@ -174,6 +176,11 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
         found.total = db.execute("SELECT count(*) FROM campaign_rows WHERE campaign_id=? AND "
                                  "chunk=?", (campaign_id, chunk)).fetchone()[0]
     return found
+
+
+def _empty(db: sqlite3.Connection, table: str) -> bool:
+    """No entry at all: a campaign's rows need not be looked up one by one."""
+    return db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None  # noqa: S608
 
 
 def prune(db: sqlite3.Connection, now: float | None = None) -> None:
@@ -255,7 +262,8 @@ def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
     sends; empty when that ledger predates the limits."""
     have = {row[1] for row in db.execute(f"PRAGMA {schema}table_info(ledger)")}
     if "template" not in have or not db.execute(
-            f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone():  # noqa: S608
+            f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone() or (  # noqa: S608
+            _empty(db, f"{schema}ledger")):
         return {}
     found: dict[str, list[Past]] = {}
     in_chunk, chunk_args = chunk_filter(chunk)

@@ -87,10 +87,11 @@ class HashingReader(io.TextIOBase):
 
     def _decoded(self, block: bytes) -> list[str]:
         """Whole lines (split at ``\\n`` only, as ``readline``), without the line ends."""
-        lines = self._text(block).split("\n")
+        text = self._text(block)
+        lines = text.split("\n")
         if not lines[-1]:
             lines.pop()
-        if any(line.startswith("\ufeff") for line in lines):
+        if "\ufeff" in text and any(line.startswith("\ufeff") for line in lines):
             return [line[1:] if line.startswith("\ufeff") else line for line in lines]
         return lines
 
@@ -124,11 +125,13 @@ def phone_rows(reader: HashingReader) -> Iterator[Row | BadRow]:
     if "," in header or header.strip().lower() == "phone":
         yield from _csv_rows(header, lines, start, phone_only=True)
         return
-    for number, line in enumerate([header], start):
-        yield _phone_row(number, line.strip())
+    yield _phone_row(start, header.strip())
+    bare = v.MAINLAND.fullmatch  # the common case, valid as it stands (``phone_number``)
     for number, line in enumerate(lines, start + 1):
         text = line.strip()
-        if text and not text.startswith("#"):
+        if bare(text):
+            yield Row(number, text)
+        elif text and not text.startswith("#"):
             yield _phone_row(number, text)
 
 

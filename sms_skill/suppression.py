@@ -74,7 +74,8 @@ def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = 
                         chunk: int | None = None) -> set[str]:
     """The keys of a campaign's rows (of one ``chunk``, if given) that are on the list."""
     if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
-                      ).fetchone():
+                      ).fetchone() or not db.execute(
+            f"SELECT 1 FROM {schema}suppressed LIMIT 1").fetchone():  # noqa: S608
         return set()
     # The chunk's condition only when given: (? IS NULL OR ...) would scan every row.
     in_chunk, chunk_args = ("", ()) if chunk is None else ("AND r.chunk=?", (chunk,))

@@ -12,8 +12,8 @@ MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_OUT_ID = 255
 _PHONE = re.compile(r"(?:\+|00)?[0-9]{5,15}")
-#: A mainland China mobile number as the service accepts it.
-_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
+#: A mainland China mobile number as the service accepts it (and as most files spell it).
+MAINLAND = _MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 _REGION = re.compile(r"[a-z0-9-]+")
 SHOWN_LENGTH = 60
 LINE_LENGTH = 2000
@@ -73,6 +73,8 @@ def recipient_key(number: str) -> str:
     ``0086``) become ``86`` + the 11 digits; any other number is its digits after an
     optional ``+`` or ``00`` (country code + number).
     """
+    if len(number) == 11 and number[0] == "1" and number.isdigit():  # the common spelling
+        return "86" + number
     digits = number.strip()
     digits = digits[1:] if digits.startswith("+") else digits[2:] if digits.startswith(
         "00") else digits

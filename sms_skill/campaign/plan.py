@@ -7,6 +7,7 @@ does a file that repeats a message to people who got it, or may have (the ledger
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sms_skill import api, ledger
-from sms_skill.campaign.store import Owner, Store, current_owner
+from sms_skill.campaign.store import ROW_COLUMNS, Owner, Store, current_owner
 from sms_skill.errors import DuplicateSend, InputError, SkillError
 from sms_skill.recipients import BadRow, Row, describe, params_json
 from sms_skill.validation import recipient_key
@@ -43,6 +44,9 @@ class Plan:
     #: The hash of everything that will be sent (``plan_id``); ``send --confirm`` checks it.
     plan_id: str = ""
     dry_run: bool = False
+    #: The plan id and command checks computed while the rows were stored, or None when
+    #: rows were left out afterwards (``seal`` then reads them back).
+    sealed: Seal | None = None
 
 
 def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
@@ -57,28 +61,55 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
          source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
          template_param: str | None, out_id: str | None, skip_invalid: bool,
          force: bool = False, skip_sent: bool = False,
-         owner: Owner | None = None) -> Plan:
+         owner: Owner | None = None,
+         command: Callable[[str, dict], object] | None = None, where: tuple = ()) -> Plan:
     """Validate every row and store the campaign, or store nothing and raise InputError
     listing the bad rows (unless ``skip_invalid``). Duplicate numbers, in any spelling,
     count as bad rows. Recipients who got, or may have got, the same message recently
     make it DuplicateSend (exit 6) unless ``force``; ``skip_sent`` leaves them out. The
-    chunks are leased to ``owner`` (this run) from the start."""
+    chunks are leased to ``owner`` (this run) from the start. ``command`` (the client's)
+    checks each chunk's aliyun command as its rows are stored (see ``seal``); ``where``
+    (region and profile) goes into the plan id."""
     size = CHUNK_SIZE[kind]
     campaign_id = time.strftime("%Y%m%d") + "-" + secrets.token_hex(3)
     result = Plan(campaign_id, 0, 0)
+    sealed = Seal({"id": campaign_id, "kind": kind, "template_code": template_code,
+                   "sign_name": sign_name, "template_param": template_param,
+                   "out_id": out_id}, command, where)
     same_message = ledger.message_key(sign_name, template_code,
                                       json.loads(template_param) if template_param else None)
     def message_of(row: Row) -> str:
         return (same_message if kind == "send" else
                 ledger.message_key(row.sign_name, template_code, row.params))
 
+    # A file of numbers has no per-row signature or parameters: those columns stay NULL
+    # (binding them costs a third of the insert).
+    columns = ("line", "phone", "key", "message") if kind == "send" else ROW_COLUMNS
+
     def store_batch(batch: list[Row | BadRow]) -> None:
         good = [row for row in batch if isinstance(row, Row)]
-        refused = set(draft.add_rows(campaign_id, [
-            (row.line, row.phone, row.sign_name, params_json(row.params),
-             recipient_key(row.phone), message_of(row)) for row in good],
-            result.recipients, size))
+        first = result.recipients
+        if kind == "send":
+            values = [(campaign_id, n // size, row.line, (phone := row.phone),
+                       "86" + phone if len(phone) == 11 and phone[0] == "1" and phone.isdigit()
+                       else recipient_key(phone),  # the common case inline, as recipient_key
+                       same_message) for n, row in enumerate(good, first)]
+        else:
+            values = [(campaign_id, n // size, row.line, row.phone, row.sign_name,
+                       params_json(row.params), recipient_key(row.phone), message_of(row))
+                      for n, row in enumerate(good, first)]
+        refused = draft.add_rows(values, first, size, columns)
         result.recipients += len(good) - len(refused)
+        if refused:  # the rows after a refused one moved up: their chunks as stored
+            gone = set(refused)
+            values = [(value[0], n // size, *value[2:]) for n, value in enumerate(
+                (value for index, value in enumerate(values) if index not in gone), first)]
+        if kind == "send":
+            sealed.add_numbers(first, [value[3] for value in values])
+        else:
+            sealed.add([value[1:2] + value[3:6] for value in values])
+        if len(good) == len(batch) and not refused:
+            return
         twice = {id(good[index]) for index in refused}
         for row in batch:  # in file order
             if isinstance(row, Row):
@@ -90,13 +121,20 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                 result.bad_rows.append(row)
 
     with store.planning() as draft:
-        batch: list[Row | BadRow] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= PLAN_BATCH:
-                store_batch(batch)
-                batch = []
-        store_batch(batch)
+        rows = iter(rows)
+        while True:
+            batch = list(itertools.islice(rows, PLAN_BATCH))
+            if not batch:
+                break
+            store_batch(batch)
+        twice, first_twice = draft.rows_stored(campaign_id, size, REPORTED_BAD_ROWS)
+        if twice:  # found only now in a scratch database: as if refused while stored
+            result.recipients -= twice
+            result.bad_total += twice
+            result.bad_rows = sorted(
+                result.bad_rows + [BadRow(line, f"{phone} is listed twice in the file")
+                                   for line, phone in first_twice],
+                key=lambda bad: bad.line)[:REPORTED_BAD_ROWS]
         if result.bad_total and not skip_invalid:
             raise InputError(source, f"{result.bad_total} bad row(s), nothing was sent: "
                              + describe(result.bad_rows, result.bad_total),
@@ -126,6 +164,9 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                                        force=force, size=size)
         result.over_limit, result.suppressed = left.over_limit, left.suppressed
         result.recipients -= left.count
+        if not (twice or result.already_sent or left.count):  # the rows stored are sent
+            sealed.finish()
+            result.sealed = sealed
         result.chunks = -(-result.recipients // size)
         draft.add_campaign(id=campaign_id, created=time.time(), kind=kind, source=source,
                            fingerprint=fingerprint, sign_name=sign_name,
@@ -154,19 +195,28 @@ def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:
 
 def chunk_call(store: Store, campaign: dict, chunk: dict) -> tuple[str, dict, str]:
     """The API action and parameters of one chunk, and its first recipient."""
-    rows = store.chunk_rows(campaign["id"], chunk["seq"])
+    return call_of(campaign, chunk["out_id"], store.chunk_rows(campaign["id"], chunk["seq"]))
+
+
+def call_of(campaign: dict, out_id: str, rows: list[tuple]) -> tuple[str, dict, str]:
+    """The API action and parameters of a chunk of these rows (phone, sign_name, params),
+    and its first recipient."""
     first = rows[0][0]
     if campaign["kind"] == "send":
-        return "SendSms", api.send_sms(
-            ",".join(phone for phone, _, _ in rows), campaign["sign_name"],
-            campaign["template_code"], campaign["template_param"], chunk["out_id"]), first
+        return (*send_call(campaign, out_id, [phone for phone, _, _ in rows]), first)
     params = [json.loads(p) if p else None for _, _, p in rows]
     return "SendBatchSms", api.send_batch_sms(
         api.compact_json([phone for phone, _, _ in rows]),
         api.compact_json([sign for _, sign, _ in rows]), campaign["template_code"],
         api.compact_json([p or {} for p in params])
         if any(p is not None for p in params) else None,
-        chunk["out_id"]), first
+        out_id), first
+
+
+def send_call(campaign: dict, out_id: str, phones: list[str]) -> tuple[str, dict]:
+    """The API action and parameters of a ``send`` chunk to these numbers."""
+    return "SendSms", api.send_sms(",".join(phones), campaign["sign_name"],
+                                   campaign["template_code"], campaign["template_param"], out_id)
 
 
 def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | None,
@@ -189,21 +239,112 @@ def verify(client, store: Store, campaign_id: str, kind: str, sign_name: str | N
         store.learn_kind(template_code, template_type)
 
 
-def check_commands(client, store: Store, campaign_id: str, option: str) -> None:
+class Seal:
+    """The plan id and the check of every chunk's aliyun command, fed the campaign's rows
+    as they will be sent: (chunk, phone, sign_name, params), chunk by chunk, in file order.
+    ``plan`` feeds it while it stores them (nothing is read back); ``sealed_from_store``
+    reads them back when some were left out afterwards. Holds one chunk's rows at most."""
+
+    def __init__(self, campaign: dict, command: Callable[[str, dict], object] | None,
+                 where: tuple = ()) -> None:
+        import hashlib
+
+        self.campaign = campaign
+        self.command = command
+        #: The first chunk whose command cannot start, and why.
+        self.failure: tuple[int, InputError] | None = None
+        self._digest = hashlib.sha256(json.dumps(
+            [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
+             campaign["sign_name"], campaign["template_param"], campaign["out_id"], *where],
+            ensure_ascii=False).encode())
+        self._seq: int | None = None
+        self._rows: list[tuple] = []
+
+    def add(self, rows: list[tuple]) -> None:
+        self._digest.update("".join([f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}"
+                                     for chunk, phone, sign, params in rows]).encode())
+        if self.command is None or self.failure:
+            return
+        from itertools import groupby
+        from operator import itemgetter
+
+        numbers = self.campaign["kind"] == "send"  # a chunk's numbers are all it needs
+        for seq, group in groupby(rows, itemgetter(0)):
+            self._chunk(seq)
+            self._rows.extend(row[1] if numbers else row[1:] for row in group)
+
+    def add_numbers(self, first: int, phones: list[str]) -> None:
+        """``add`` for the rows of a ``send`` campaign (no signature or parameters of their
+        own) from its recipient ``first`` on: the same hash, a chunk's part at a time."""
+        size = CHUNK_SIZE[self.campaign["kind"]]
+        start = 0
+        while start < len(phones):
+            seq = (first + start) // size
+            end = min(len(phones), (seq + 1) * size - first)
+            part = phones[start:end]
+            head = f"\n{seq}\t"  # each row: \n chunk \t phone \t (no sign) \t (no params)
+            self._digest.update((head + f"\t\t{head}".join(part) + "\t\t").encode())
+            if self.command is not None and not self.failure:
+                self._chunk(seq)
+                self._rows.extend(part)
+            start = end
+
+    def _chunk(self, seq: int) -> None:
+        """The rows that follow are of chunk ``seq``."""
+        if seq != self._seq:
+            self._check()
+            self._seq = seq
+
+    def finish(self) -> None:
+        """The last chunk's rows are in."""
+        self._check()
+
+    def _check(self) -> None:
+        if not self._rows or self.command is None or self.failure:
+            self._rows = []
+            return
+        seq, rows, self._rows = self._seq, self._rows, []
+        out_id = chunk_out_id(self.campaign["out_id"], self.campaign["id"], seq)
+        action, params = (send_call(self.campaign, out_id, rows)
+                          if self.campaign["kind"] == "send"
+                          else call_of(self.campaign, out_id, rows)[:2])
+        try:
+            self.command(action, params)
+        except InputError as exc:
+            self.failure = (seq, exc)
+
+    @property
+    def plan_id(self) -> str:
+        return "plan-" + self._digest.hexdigest()[:20]
+
+
+def sealed_from_store(store: Store, campaign_id: str,
+                      command: Callable[[str, dict], object] | None = None,
+                      where: tuple = ()) -> Seal:
+    """The seal of a stored campaign, its rows read back in the order they are sent."""
+    sealed = Seal(store.campaign(campaign_id), command, where)
+    rows = store.rows_in_order(campaign_id)
+    while True:
+        batch = list(itertools.islice(rows, 5000))
+        if not batch:
+            break
+        sealed.add(batch)
+    sealed.finish()
+    return sealed
+
+
+def seal(client, store: Store, planned: Plan, option: str) -> None:
     """Every chunk's aliyun command can start (within the OS limits, no value that aliyun
     would read as an option): refused now, dry run included, not as a chunk stuck in
-    flight."""
-    campaign = store.campaign(campaign_id)
-    chunks = store.chunks(campaign_id)
-    for chunk in chunks:
-        action, params, _ = chunk_call(store, campaign, chunk)
-        try:
-            client.command(action, params)
-        except InputError as exc:
-            store.discard(campaign_id)
-            raise InputError(option, f"chunk {chunk['seq'] + 1} of {len(chunks)}: "
-                                         f"{exc.message}; nothing was sent",
-                             exc.hint) from exc
+    flight; then ``planned.plan_id``: see ``plan_id``."""
+    sealed = planned.sealed or sealed_from_store(
+        store, planned.campaign_id, client.command, (client.target.region, client.target.profile))
+    if sealed.failure:
+        seq, exc = sealed.failure
+        store.discard(planned.campaign_id)
+        raise InputError(option, f"chunk {seq + 1} of {planned.chunks}: "
+                                 f"{exc.message}; nothing was sent", exc.hint) from exc
+    planned.plan_id = sealed.plan_id
 
 
 def plan_id(store: Store, campaign_id: str, where: tuple = ()) -> str:
@@ -212,16 +353,7 @@ def plan_id(store: Store, campaign_id: str, where: tuple = ()) -> str:
     cannot pass for the one approved), and every chunk's recipients in order with their own
     signature and parameters. The same file and options planned again (dry run or not)
     give the same id, unless what would be sent changed."""
-    import hashlib
-
-    campaign = store.campaign(campaign_id)
-    digest = hashlib.sha256(json.dumps(
-        [campaign["kind"], CHUNK_SIZE[campaign["kind"]], campaign["template_code"],
-         campaign["sign_name"], campaign["template_param"], campaign["out_id"], *where],
-        ensure_ascii=False).encode())
-    for chunk, phone, sign, params in store.rows_in_order(campaign_id):
-        digest.update(f"\n{chunk}\t{phone}\t{sign or ''}\t{params or ''}".encode())
-    return "plan-" + digest.hexdigest()[:20]
+    return sealed_from_store(store, campaign_id, where=where).plan_id
 
 
 #: Per-recipient values elided from the plan's command: (parameter, what it holds).

@@ -248,7 +248,7 @@ def start(client, *, kind: str, source: str, template_code: str,
     # A dry run plans in a throw-away database file: rows stream to disk, not to memory.
     scratch = tempfile.TemporaryDirectory(prefix="sms-plan-") if client.dry_run else None
     store = (Store(Path(scratch.name) / database.DB_FILE,
-                   known=paths.data_dir(create=False) / database.DB_FILE)
+                   known=paths.data_dir(create=False) / database.DB_FILE, scratch=True)
              if scratch else Store())
     try:
         rows = (recipients.phone_rows(reader) if kind == "send"
@@ -257,10 +257,10 @@ def start(client, *, kind: str, source: str, template_code: str,
                        source_sha256=lambda: reader.sha256.hexdigest(),
                        template_code=template_code, sign_name=sign_name,
                        template_param=template_param, out_id=out_id,
-                       skip_invalid=skip_invalid, force=force, skip_sent=skip_sent)
-        planning.check_commands(client, store, planned.campaign_id, option)
-        planned.plan_id = planning.plan_id(store, planned.campaign_id,
-                                           (client.target.region, client.target.profile))
+                       skip_invalid=skip_invalid, force=force, skip_sent=skip_sent,
+                       command=client.command,
+                       where=(client.target.region, client.target.profile))
+        planning.seal(client, store, planned, option)
         planned.dry_run = client.dry_run
         if confirm is not None and confirm != planned.plan_id:
             store.discard(planned.campaign_id)

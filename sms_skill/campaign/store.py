@@ -34,9 +34,8 @@ CREATE TABLE IF NOT EXISTS campaigns (
 );
 CREATE TABLE IF NOT EXISTS campaign_rows (
     campaign_id TEXT NOT NULL, line INTEGER NOT NULL, chunk INTEGER NOT NULL,
-    phone TEXT NOT NULL, sign_name TEXT, params TEXT, PRIMARY KEY (campaign_id, phone)
+    phone TEXT NOT NULL, sign_name TEXT, params TEXT
 );
-CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
 CREATE TABLE IF NOT EXISTS chunks (
     campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'planned', attempts INTEGER NOT NULL DEFAULT 0,
@@ -44,6 +43,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (campaign_id, seq)
 );
 """ + ledger.SCHEMA
+#: Rows by chunk, in file order. A scratch database builds it, and the unique key
+#: (``AFTER_COLUMNS``), once its rows are stored (one sort each), not row by row: numbers in
+#: no particular order made each insert a random b-tree walk through a bounded page cache.
+CHUNK_INDEX = """
+CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
+"""
 #: Columns added after the first release: older databases get them on open.
 ADDED_COLUMNS = {
     "campaigns": ["already_sent INTEGER NOT NULL DEFAULT 0", "forced INTEGER NOT NULL DEFAULT 0",
@@ -53,6 +58,9 @@ ADDED_COLUMNS = {
     "chunks": ["owner_pid INTEGER", "owner_started TEXT"],
     **ledger.ADDED_COLUMNS,
 }
+#: The unique key is what refuses a number listed twice, in any spelling. (Databases made
+#: before it also have a primary key on (campaign_id, phone), which it implies: new ones
+#: do without that index, one more b-tree written per row.)
 AFTER_COLUMNS = """
 CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
 """
@@ -93,18 +101,19 @@ class Draft:
         self.ledger_table = ledger_table
         self.known_schema = known_schema
 
-    def add_rows(self, campaign_id: str, rows: list[tuple], first: int,
-                 size: int) -> list[int]:
-        """Store recipient rows (values in ``ROW_COLUMNS`` order), in file order, as the
-        campaign's recipients ``first``, ``first + 1``, ... cut in chunks of ``size``: one
-        executemany under a savepoint. Returns the indexes of the rows refused because the
-        number (in any spelling) is listed already; a batch holding one is stored again row
-        by row, so the first spelling is kept and later rows keep their places."""
-        insert = _insert("campaign_rows", ("campaign_id", "chunk", *ROW_COLUMNS))
+    def add_rows(self, rows: list[tuple], first: int, size: int,
+                 columns: tuple[str, ...] = ROW_COLUMNS) -> list[int]:
+        """Store recipient rows, in file order, as the campaign's recipients ``first``,
+        ``first + 1``, ... cut in chunks of ``size``: each row is (campaign_id, chunk, then
+        ``columns``' values), its chunk the one it gets if no row is refused; the other
+        columns stay NULL. One executemany under a savepoint. Returns the indexes of the rows
+        refused because the number (in any spelling) is listed already; a batch holding one
+        is stored again row by row, so the first spelling is kept and later rows keep their
+        places."""
+        insert = _insert("campaign_rows", ("campaign_id", "chunk", *columns))
         self.db.execute("SAVEPOINT plan_batch")
         try:
-            self.db.executemany(insert, ((campaign_id, (first + n) // size, *row)
-                                         for n, row in enumerate(rows)))
+            self.db.executemany(insert, rows)
             refused = None
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO plan_batch")
@@ -112,13 +121,65 @@ class Draft:
         self.db.execute("RELEASE plan_batch")
         if refused is None:
             return []
-        for index, row in enumerate(rows):
+        for index, (campaign_id, _, *row) in enumerate(rows):
             try:
                 self.db.execute(insert, (campaign_id, (first + index - len(refused)) // size,
                                          *row))
             except sqlite3.IntegrityError:
                 refused.append(index)
         return refused
+
+    def rows_stored(self, campaign_id: str, size: int,
+                    shown: int) -> tuple[int, list[tuple[int, str]]]:
+        """Every row is in: the indexes a scratch database put off. Its rows were stored
+        without the unique key, so the rows whose number (in any spelling) an earlier row
+        has are dropped now, as ``add_rows`` refuses them (the first spelling is kept, later
+        rows move up) and the chunks numbered again. Returns how many were dropped and the
+        first ``shown`` of them, (line, phone) in file order."""
+        try:
+            self.db.execute(AFTER_COLUMNS)  # a no-op where the key was there all along
+            repeated: tuple[int, list[tuple[int, str]]] = (0, [])
+        except sqlite3.IntegrityError:  # the index it sorts for serves the same look-ups;
+            repeated = self._drop_repeats(campaign_id, size, shown)  # no row comes after
+        self.db.execute(CHUNK_INDEX)
+        return repeated
+
+    def _drop_repeats(self, campaign_id: str, size: int,
+                      shown: int) -> tuple[int, list[tuple[int, str]]]:
+        """The rows of a scratch database's campaign (its only one, stored in file order,
+        so in rowid order) whose key an earlier row has: dropped, the chunks renumbered.
+        Leaves an index on the key (not a unique one: nothing is stored after)."""
+        db = self.db
+        # The keys in order (one sort), then only the repeated keys' rows looked up.
+        db.execute("CREATE INDEX campaign_rows_repeats ON campaign_rows (campaign_id, key)")
+        db.execute("DROP TABLE IF EXISTS temp.repeats")
+        db.execute("CREATE TEMP TABLE repeats AS SELECT r.rowid AS id, r.line, r.phone FROM "
+                   "(SELECT key, min(rowid) AS first FROM campaign_rows WHERE campaign_id=?1 "
+                   "GROUP BY key HAVING count(*) > 1) d CROSS JOIN campaign_rows r "
+                   "INDEXED BY campaign_rows_repeats "
+                   "WHERE r.campaign_id=?1 AND r.key=d.key AND r.rowid>d.first", (campaign_id,))
+        count, start = db.execute("SELECT count(*), min(id) FROM temp.repeats").fetchone()
+        listed = [tuple(row) for row in db.execute(
+            "SELECT line, phone FROM temp.repeats ORDER BY id LIMIT ?", (shown,))]
+        db.execute("DELETE FROM campaign_rows WHERE rowid IN (SELECT id FROM temp.repeats)")
+        db.execute("DROP TABLE temp.repeats")
+        # The rows after the first one dropped move up, a batch at a time (flat memory).
+        # NOT INDEXED: by rowid ranges, never the key index and a sort per batch.
+        position = db.execute("SELECT count(*) FROM campaign_rows NOT INDEXED WHERE "
+                              "campaign_id=? AND rowid<?", (campaign_id, start)).fetchone()[0]
+        after = start
+        while True:
+            rows = db.execute("SELECT rowid, chunk FROM campaign_rows NOT INDEXED WHERE "
+                              "campaign_id=? AND rowid>? ORDER BY rowid LIMIT 5000",
+                              (campaign_id, after)).fetchall()
+            if not rows:
+                break
+            db.executemany("UPDATE campaign_rows SET chunk=? WHERE rowid=?", (  # moved only
+                (n // size, rowid) for n, (rowid, chunk) in enumerate(rows, position)
+                if n // size != chunk))
+            position += len(rows)
+            after = rows[-1][0]
+        return count, listed
 
     def earlier_campaign(self, fingerprint: str) -> str | None:
         """The newest campaign of the same file and parameters, if any."""
@@ -170,11 +231,15 @@ class Draft:
 class Store:
     """The campaign tables; safe to share between the worker threads of one run."""
 
-    def __init__(self, path: Path | None = None, known: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, known: Path | None = None, *,
+                 scratch: bool = False) -> None:
         """``known``: another database whose ledger ``plan`` checks, read only (a dry run
-        plans in a scratch database but must see what was really sent)."""
+        plans in a scratch database but must see what was really sent); ``scratch``: a
+        throw-away database, deleted after the run (``database.connect``)."""
         self.path = path or database.default_path()
-        self._db = database.connect(self.path, SCHEMA, ADDED_COLUMNS, AFTER_COLUMNS)
+        self._db = database.connect(self.path, SCHEMA if scratch else SCHEMA + CHUNK_INDEX,
+                                    ADDED_COLUMNS, "" if scratch else AFTER_COLUMNS,
+                                    scratch=scratch)
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
         #: Where the per-number limits and the suppression list are read: ``known.`` when

@@ -23,12 +23,15 @@ def sent_numbers(bulk) -> list[str]:
     return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]
 
 
-def test_a_duplicate_deep_in_a_later_batch_is_named_by_its_line(bulk, invoke, tmp_path):
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry-run"])
+def test_a_duplicate_deep_in_a_later_batch_is_named_by_its_line(bulk, invoke, tmp_path,
+                                                                dry_run):
     lines = [f"{13000000000 + i}" for i in range(campaign.PLAN_BATCH * 2 + 10)]
     lines.append("+86" + lines[3])  # the same handset, spelled otherwise, at the very end
     source = tmp_path / "numbers.txt"
     source.write_text("\n".join(lines) + "\n")
-    result = invoke("send", "--phone-file", str(source), "-s", "S", "-t", "T")
+    result = invoke(*(["--dry-run"] if dry_run else []), "send", "--phone-file", str(source),
+                    "-s", "S", "-t", "T")
     assert result.code == 2
     assert f"line {len(lines)}:" in result.stderr and "listed twice" in result.stderr
     assert not sent_numbers(bulk)
@@ -68,3 +71,99 @@ def test_block_reading_matches_line_reading(tmp_path, monkeypatch):
     import hashlib
 
     assert reader.sha256.hexdigest() == hashlib.sha256(data.encode()).hexdigest()
+
+
+def test_only_a_dry_runs_scratch_database_skips_the_disk_syncs(tmp_path):
+    from sms_skill.campaign.store import Store
+
+    with Store(tmp_path / "journal.sqlite3") as real:
+        assert real.execute("PRAGMA journal_mode") == [("wal",)]
+        assert real.execute("PRAGMA synchronous")[0][0] >= 1  # NORMAL or FULL: durable
+    with Store(tmp_path / "scratch.sqlite3", scratch=True) as scratch:
+        assert scratch.execute("PRAGMA journal_mode") == [("delete",)]  # savepoints work
+        assert scratch.execute("PRAGMA synchronous") == [(0,)]
+        assert scratch.execute("PRAGMA page_size") == [(16384,)]
+
+
+def _planned(store, kind, rows, **options):
+    return campaign.plan(store, kind=kind, rows=rows, source="--phone-file",
+                         source_sha256=lambda: "sha", template_code="SMS_1",
+                         sign_name="S" if kind == "send" else None, template_param=None,
+                         out_id="promo", skip_invalid=True, **options)
+
+
+def test_the_plan_id_hashed_while_storing_is_the_one_of_the_stored_rows(tmp_path):
+    from sms_skill.campaign.store import Store
+    from sms_skill.recipients import BadRow, Row
+
+    numbers = [f"{13000000000 + i}" for i in range(campaign.PLAN_BATCH + 2500)]
+    rows = [Row(n + 1, number) for n, number in enumerate(numbers)]
+    rows[7] = BadRow(8, "bad")
+    rows[campaign.PLAN_BATCH + 3] = Row(campaign.PLAN_BATCH + 4, "+86" + numbers[2])  # twice
+    rows.insert(9, Row(9, "+85261234567"))
+    batch = [Row(n + 1, number, f"Sign{n % 3}", {"code": str(n)} if n % 2 else None)
+             for n, number in enumerate(numbers[:450])]
+    batch.insert(300, Row(301, "+86" + numbers[5], "Sign0"))
+    with Store(tmp_path / "journal.sqlite3") as store:
+        for kind, given in (("send", rows), ("batch", batch)):
+            planned = _planned(store, kind, given)
+            assert planned.bad_total == 2 if kind == "send" else 1
+            assert planned.sealed.plan_id == campaign.plan_id(store, planned.campaign_id)
+            assert planned.sealed.failure is None
+
+
+def test_every_chunks_command_is_checked_while_storing_and_after_a_leave_out(tmp_path):
+    from sms_skill.campaign.store import Store
+    from sms_skill.errors import InputError
+    from sms_skill.recipients import Row
+
+    def command(action, params):  # refuses the chunk that holds this number
+        if "13000002500" in params["PhoneNumbers"]:
+            raise InputError("--phone-numbers", "too long")
+
+    from sms_skill.builder import Target
+
+    class Client:
+        target = Target("cn-hangzhou")
+
+    Client.command = staticmethod(command)
+    rows = [Row(n + 1, f"{13000000000 + n}") for n in range(3000)]
+    with Store(tmp_path / "journal.sqlite3") as store:
+        planned = _planned(store, "send", rows, command=command)
+        assert planned.sealed.failure[0] == 2
+        with pytest.raises(InputError, match="chunk 3 of 3: --phone-numbers: too long"):
+            campaign.seal(Client, store, planned, "--phone-file")
+        assert store.listing() == []  # refused whole
+        planned = _planned(store, "send", rows, command=command)
+        planned.sealed = None  # as after --skip-sent or the limits left some out
+        with pytest.raises(InputError, match="chunk 3 of 3: --phone-numbers: too long"):
+            campaign.seal(Client, store, planned, "--phone-file")
+
+
+def test_a_dry_run_finds_the_bad_rows_and_the_plan_of_the_real_run(bulk, invoke, tmp_path):
+    # A dry run finds repeated numbers only once its rows are stored: the same rows named,
+    # in the same order, and the same plan, whatever the order of the numbers.
+    import random
+
+    numbers = [f"{13000000000 + i * 7}" for i in range(campaign.PLAN_BATCH + 2000)]
+    random.Random(5).shuffle(numbers)
+    lines = list(numbers)
+    for at in range(0, len(lines), 250):  # repeats in other spellings, and bad rows
+        lines.insert(at + 3, ("+86", "86", "0086", "")[at // 250 % 4] + numbers[at // 2])
+        if at % 1000 == 0:
+            lines.insert(at + 5, "12345")
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    options = ["send", "--phone-file", str(source), "-s", "S", "-t", "T"]
+    refusals = [invoke(*prefix, *options) for prefix in ([], ["--dry-run"])]
+    assert [r.code for r in refusals] == [2, 2]
+    assert refusals[0].stderr == refusals[1].stderr and "(and " in refusals[0].stderr
+    dry = invoke("--dry-run", *options, "--skip-invalid")
+    assert dry.code == 0, dry.stderr
+    plan = dry.json()
+    assert plan["skipped_rows"] == len(lines) - len(numbers)
+    assert plan["recipients"] == len(numbers)
+    real = invoke(*options, "--skip-invalid", "--confirm", plan["plan_id"], "--parallel", "1")
+    assert real.code == 0, real.stderr
+    unique = list(dict.fromkeys(n[-11:] for n in lines if n != "12345"))
+    assert sent_numbers(bulk) == unique
