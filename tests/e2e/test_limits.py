@@ -38,6 +38,7 @@ def minute(moment):
 
 
 def test_second_verification_code_in_the_same_minute_is_exit_8(world):
+    accepted = 0
     for attempt in range(3):  # a clock minute may end between the two sends: try again
         before = time.time()
         # After a first attempt, this minute may already hold a send: --force the setup.
@@ -45,9 +46,10 @@ def test_second_verification_code_in_the_same_minute_is_exit_8(world):
                           *(["--force"] if attempt else []))
         assert first.code == 0, first.stderr
         second = world.run(*CODE_SEND, "-tp", f'{{"code":"2{attempt}2222"}}')
+        accepted += 1 + (second.code == 0)
         if minute(before) == minute(time.time()):
             break
-        assert second.code == 0, second.stderr  # a new clock minute: allowed
+        # A clock minute ended meanwhile: the second send may or may not have been in it.
     assert second.code == 8, second.stderr
     line = second.stderr.strip().splitlines()[-1]
     assert "1 of 1 number(s) would exceed a per-number limit" in line
@@ -56,7 +58,7 @@ def test_second_verification_code_in_the_same_minute_is_exit_8(world):
     assert f"next send allowed at {stamp(next_minute)}" in line
     assert "nothing was sent" in line and "--force" in line
     sends = [c for c in world.calls() if c[:2] == ["dysmsapi", "send-sms"]]
-    assert len(sends) == 2 * (attempt + 1) - 1
+    assert len(sends) == accepted
     forced = world.run(*CODE_SEND, "-tp", '{"code":"333333"}', "--force")
     assert forced.code == 0, forced.stderr
 
