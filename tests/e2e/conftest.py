@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,3 +154,36 @@ def compliant(argv: list[str]) -> bool:
     text = " ".join(argv)
     return ("--api-version 2017-05-25" in text and f"--user-agent {UA}" in text
             and "--read-timeout 3" in text)
+
+
+# ---- the fake service's record of accepted requests ---------------------------------------
+
+
+def handset(number: str) -> str:
+    """The handset a spelling names (the API's rule: mainland numbers with or without 86)."""
+    digits = number[1:] if number.startswith("+") else number[2:] if number.startswith(
+        "00") else number
+    return digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
+
+
+class Service:
+    """The stand-in's record of accepted requests."""
+
+    def __init__(self, world) -> None:
+        self.path = world.home / "service-record.jsonl"
+        world.env["FAKE_ALIYUN_SERVICE_RECORD"] = str(self.path)
+
+    def requests(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        # The last line may be one being written right now: only whole lines count.
+        whole = self.path.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in whole if line]
+
+    def sends_per_number(self) -> Counter:
+        return Counter(handset(p) for r in self.requests() for p in r["phones"])
+
+
+@pytest.fixture
+def service(world) -> Service:
+    return Service(world)

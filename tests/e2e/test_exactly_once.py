@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HANG_TIMEOUT, SHIM, needs_fake_log
+from tests.e2e.conftest import HANG_TIMEOUT, SHIM, Service, handset, needs_fake_log
 from tests.fake_aliyun import scenarios
 
 pytestmark = needs_fake_log
@@ -31,36 +31,6 @@ SIGN, TEMPLATE = "AliyunDemo", "SMS_123456"
 PARAM = '{"code":"123456"}'
 TRIALS = int(os.environ.get("EXACTLY_ONCE_TRIALS") or 3)
 FIGURES = Path(os.environ.get("EXACTLY_ONCE_FIGURES") or os.devnull)
-
-
-def handset(number: str) -> str:
-    """The handset a spelling names (the API's rule: mainland numbers with or without 86)."""
-    digits = number[1:] if number.startswith("+") else number[2:] if number.startswith(
-        "00") else number
-    return digits[2:] if len(digits) == 13 and digits.startswith("861") else digits
-
-
-class Service:
-    """The stand-in's record of accepted requests."""
-
-    def __init__(self, world) -> None:
-        self.path = world.home / "service-record.jsonl"
-        world.env["FAKE_ALIYUN_SERVICE_RECORD"] = str(self.path)
-
-    def requests(self) -> list[dict]:
-        if not self.path.exists():
-            return []
-        # The last line may be one being written right now: only whole lines count.
-        whole = self.path.read_text().split("\n")[:-1]
-        return [json.loads(line) for line in whole if line]
-
-    def sends_per_number(self) -> Counter:
-        return Counter(handset(p) for r in self.requests() for p in r["phones"])
-
-
-@pytest.fixture
-def service(world) -> Service:
-    return Service(world)
 
 
 def start(world, *args: str, **env: str) -> subprocess.Popen:

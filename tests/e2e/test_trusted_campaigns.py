@@ -4,35 +4,13 @@ compact and binds the send, and the books (history, reconcile) add up."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-
-import pytest
 
 from tests.e2e.conftest import needs_fake_log
 
 pytestmark = needs_fake_log
 
 SIGN, TEMPLATE, PARAM = "AliyunDemo", "SMS_123456", '{"code":"123456"}'
-
-
-class Service:
-    def __init__(self, world) -> None:
-        self.path = world.home / "service-record.jsonl"
-        world.env["FAKE_ALIYUN_SERVICE_RECORD"] = str(self.path)
-
-    def requests(self) -> list[dict]:
-        if not self.path.exists():
-            return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
-
-    def sends_per_number(self) -> Counter:
-        return Counter(p for r in self.requests() for p in r["phones"])
-
-
-@pytest.fixture
-def service(world) -> Service:
-    return Service(world)
 
 
 def numbers_file(tmp_path, count: int, name: str = "numbers.txt"):
