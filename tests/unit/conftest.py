@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from sms_skill import cli
-from tests.unit.helpers import DISABLE, ENABLE, OUT_ID, SET_UA, write_precheck_cache
+from tests.unit.helpers import (
+    DISABLE,
+    ENABLE,
+    OUT_ID,
+    SEND_OK,
+    SET_UA,
+    answer,
+    write_precheck_cache,
+)
 
 
 @dataclass
@@ -69,3 +77,11 @@ def session(fp, prechecked, monkeypatch):
     fp.register(DISABLE)
     return fp
 
+
+@pytest.fixture
+def bulk(session):
+    """``session`` with every send-sms and send-batch-sms answered OK."""
+    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
+    session.register(["aliyun", "dysmsapi", "send-batch-sms", session.any()],
+                     stdout=answer(SEND_OK))
+    return session

@@ -42,3 +42,9 @@ def write_precheck_cache(home: Path, aliyun: Path, profile: str | None = None) -
         "aliyun": str(aliyun), "mtime": aliyun.stat().st_mtime, "version": "3.4.11",
         "checked_at": time.time(), "env": {}, "steps": [], "profile": profile,
     }))
+
+
+def sent_numbers(bulk) -> list[str]:
+    """Every number the send-sms calls so far went to, in call order."""
+    calls = [list(c) for c in bulk.calls if "send-sms" in c]
+    return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]

@@ -9,14 +9,6 @@ import pytest
 from tests.unit.helpers import SEND_OK, answer
 
 
-@pytest.fixture
-def bulk(session):
-    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
-    session.register(["aliyun", "dysmsapi", "send-batch-sms", session.any()],
-                     stdout=answer(SEND_OK))
-    return session
-
-
 def _numbers(call: list[str], flag: str) -> list[str]:
     value = call[call.index(flag) + 1]
     return json.loads(value) if value.startswith("[") else value.split(",")

@@ -7,22 +7,14 @@ import json
 
 import pytest
 
-from tests.unit.helpers import SEND_OK, answer
-
 SEND = ["send", "-s", "S", "-t", "T", "-tp", '{"code":"1"}']
-
-
-@pytest.fixture
-def sending(session):
-    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
-    return session
 
 
 def history(invoke) -> list:
     return json.loads(invoke("history").stdout)
 
 
-def test_a_dry_run_of_a_repeat_is_refused_as_the_send_would_be(sending, invoke):
+def test_a_dry_run_of_a_repeat_is_refused_as_the_send_would_be(bulk, invoke):
     assert invoke(*SEND, "-p", "13800138000").code == 0
     before = history(invoke)
     dry = invoke("--dry-run", *SEND, "-p", "+8613800138000")
@@ -31,7 +23,7 @@ def test_a_dry_run_of_a_repeat_is_refused_as_the_send_would_be(sending, invoke):
     assert invoke("--dry-run", *SEND, "-p", "13800138000", "--force").code == 0
 
 
-def test_a_dry_run_leaves_out_suppressed_numbers_and_names_them(sending, invoke):
+def test_a_dry_run_leaves_out_suppressed_numbers_and_names_them(bulk, invoke):
     assert invoke("suppression", "add", "13800138000").code == 0
     dry = invoke("--dry-run", "--format", "json", *SEND, "-p", "13800138000,13900139000")
     assert dry.code == 0, dry.stderr

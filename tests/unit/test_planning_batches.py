@@ -9,18 +9,7 @@ import pytest
 
 from sms_skill import recipients
 from sms_skill.campaign import plan as campaign
-from tests.unit.helpers import SEND_OK, answer
-
-
-@pytest.fixture
-def bulk(session):
-    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
-    return session
-
-
-def sent_numbers(bulk) -> list[str]:
-    calls = [list(c) for c in bulk.calls if "send-sms" in c]
-    return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]
+from tests.unit.helpers import sent_numbers
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry-run"])

@@ -6,26 +6,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from sms_skill import ledger
 from sms_skill.campaign import Store
 from sms_skill.campaign.plan import plan
 from sms_skill.recipients import Row
-from tests.unit.helpers import SEND_OK, answer
+from tests.unit.helpers import sent_numbers
 
 NUMBERS = ["13800138001", "13800138002", "13800138003"]
-
-
-@pytest.fixture
-def bulk(session):
-    session.register(["aliyun", "dysmsapi", "send-sms", session.any()], stdout=answer(SEND_OK))
-    return session
-
-
-def sent_numbers(bulk) -> list[str]:
-    calls = [list(c) for c in bulk.calls if "send-sms" in c]
-    return [n for c in calls for n in c[c.index("--phone-numbers") + 1].split(",")]
 
 
 def planned(numbers=NUMBERS, *, force: bool = False) -> str:
