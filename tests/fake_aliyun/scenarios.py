@@ -30,6 +30,12 @@ RESET = "\x1b[0m"
 SEND_SMS = "dysmsapi send-sms *"
 ANY_DYSMSAPI = "dysmsapi *"
 USER_AGENT = "AlibabaCloud-Agent-Skills/alibabacloud-sms-send-short-message"
+#: A compliant send of one verification code to the fake service's approved names.
+SEND_ARGV = [
+    "dysmsapi", "send-sms", "--api-version", "2017-05-25", "--phone-numbers", "13800138000",
+    "--sign-name", "AliyunDemo", "--template-code", "SMS_123456",
+    "--template-param", '{"code":"123456"}', "--user-agent", USER_AGENT, "--read-timeout", "3",
+]  # fmt: skip
 DEFAULT_REQUEST_ID = "7A1F3C2B-9D4E-5F60-8A7B-1C2D3E4F5A6B"
 
 

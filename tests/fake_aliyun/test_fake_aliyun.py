@@ -14,11 +14,7 @@ import pytest
 import scenarios
 
 UA = scenarios.USER_AGENT
-SEND = [
-    "dysmsapi", "send-sms", "--api-version", "2017-05-25", "--phone-numbers", "13800138000",
-    "--sign-name", "AliyunDemo", "--template-code", "SMS_123456",
-    "--template-param", '{"code":"123456"}', "--user-agent", UA, "--read-timeout", "3",
-]  # fmt: skip
+SEND = scenarios.SEND_ARGV
 RED_ERR = "\x1b[1;31mERROR: %s\n\x1b[0m"
 CONFIG_TIP = "\x1b[1;33m\nConfiguration failed, use `aliyun configure` to configure it\n\x1b[0m"
 

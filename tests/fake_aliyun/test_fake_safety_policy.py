@@ -9,11 +9,7 @@ import pytest
 import scenarios
 
 UA = scenarios.USER_AGENT
-SEND = [
-    "dysmsapi", "send-sms", "--api-version", "2017-05-25", "--phone-numbers", "13800138000",
-    "--sign-name", "AliyunDemo", "--template-code", "SMS_123456",
-    "--template-param", '{"code":"123456"}', "--user-agent", UA, "--read-timeout", "3",
-]  # fmt: skip
+SEND = scenarios.SEND_ARGV
 CONFIRM = ("ERROR: Safety policy requires confirmation for: dysmsapi send-sms\n"
            "This operation cannot run in non-interactive mode without explicit approval. If "
            "you are an agent, ask the user whether this operation is allowed; after they "
