@@ -42,21 +42,29 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _base(variable: str, fallback: str) -> Path:
-    """``$XDG_...`` when it is an absolute path; a relative one is ignored (XDG spec)."""
+def _base_text(variable: str, fallback: str) -> str | None:
+    """``$XDG_...`` when it is an absolute path (a relative one is ignored: XDG spec), else
+    ``fallback`` under an absolute ``$HOME``; None without either."""
     value = os.environ.get(variable, "")
-    return _path(value) if os.path.isabs(value) else home() / fallback
+    if os.path.isabs(value):
+        return value
+    user_home = os.environ.get("HOME", "")
+    return os.path.join(user_home, fallback) if os.path.isabs(user_home) else None
+
+
+def _base(variable: str, fallback: str) -> Path:
+    found = _base_text(variable, fallback)
+    return _path(found) if found is not None else home() / fallback  # home() says why not
+
+
+_DATA = ("XDG_DATA_HOME", ".local/share")
 
 
 def journal_exists() -> bool:
     """Whether the journal is there, in the folder ``data_dir`` names (looking creates
     nothing, and makes no path object: a dry run asks it)."""
-    value, user_home = os.environ.get("XDG_DATA_HOME", ""), os.environ.get("HOME", "")
-    if not os.path.isabs(value):
-        if not os.path.isabs(user_home):
-            return False
-        value = os.path.join(user_home, ".local/share")
-    return os.path.exists(os.path.join(value, APP, JOURNAL_FILE))
+    base = _base_text(*_DATA)
+    return base is not None and os.path.exists(os.path.join(base, APP, JOURNAL_FILE))
 
 
 def _private_dir(path: Path, variable: str) -> Path:
@@ -126,7 +134,7 @@ def cache_dir_if_present() -> Path | None:
 def data_dir(create: bool = True) -> Path:
     """The send journal (``$XDG_DATA_HOME`` or ~/.local/share), created (private) unless
     ``create`` is false."""
-    path = _base("XDG_DATA_HOME", ".local/share") / APP
+    path = _base(*_DATA) / APP
     return _private_dir(path, "XDG_DATA_HOME") if create else path
 
 
