@@ -371,7 +371,7 @@ def _checked(settings: Settings, options: dict) -> builder.Target:
     return builder.target(settings.region, settings.profile)
 
 
-def _no_dry_run(settings: Settings, what: str) -> None:
+def _local_only(settings: Settings, what: str) -> None:
     """A command that calls no SMS API works on this machine only: --dry-run (nothing to
     preview: it would change nothing or be ignored), --region, --profile and --yes (no
     call to aim or approve) are refused rather than ignored."""
@@ -475,8 +475,9 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
                    + (f"; --skip-sent left out {plan.already_sent} who got it, or may have"
                       if plan.already_sent else ""), err=True)
         if plan.suppressed:
-            click.echo(f"suppression: skipped {plan.suppressed} number(s) on the suppression "
-                       "list (`suppression list`).", err=True)
+            from sms_skill.suppression import skipped_note
+
+            click.echo(f"suppression: {skipped_note(plan.suppressed)}", err=True)
         if plan.over_limit:
             from sms_skill.limits import describe_left_out
 
@@ -914,7 +915,7 @@ def explain(code, message):
     from sms_skill import output, references
 
     settings = _settings(click.get_current_context())
-    _no_dry_run(settings, "explain")
+    _local_only(settings, "explain")
     _clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
@@ -958,7 +959,7 @@ def _store_command(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
-        _no_dry_run(settings, "campaign " + click.get_current_context().info_name)
+        _local_only(settings, "campaign " + click.get_current_context().info_name)
         _clean_up_dead_runs()
         store = campaigns.Store()
         try:
@@ -1137,7 +1138,7 @@ def history(ctx, limit, no_mask, with_chunks):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     int_range(limit, "--limit", 1, 100_000)
-    _no_dry_run(settings, "history")
+    _local_only(settings, "history")
     _checked(settings, {})
     _clean_up_dead_runs()
     journal = Journal()
@@ -1183,7 +1184,7 @@ def history_prune(older_than):
     settings = _settings(click.get_current_context())
     query = output.compile_query(settings.query)
     age = validation.duration(older_than, "--older-than")
-    _no_dry_run(settings, "history prune")
+    _local_only(settings, "history prune")
     _checked(settings, {})
     _clean_up_dead_runs()
     _emit(output.render(retention.prune_older_than(age), settings.format, query))
@@ -1216,7 +1217,7 @@ def _suppression(body: Callable) -> Callable:
 
         settings = _settings(click.get_current_context())
         query = output.compile_query(settings.query)
-        _no_dry_run(settings, "suppression " + click.get_current_context().info_name)
+        _local_only(settings, "suppression " + click.get_current_context().info_name)
         _checked(settings, options)
         _clean_up_dead_runs()
         _emit(output.render(body(**options), settings.format, query))

@@ -99,8 +99,9 @@ def journaled_send(client: Client, action: str, build: Callable[[list[int]], dic
 def _say_left_out(client: Client, journal, recipients: list[str], keep: list[int]) -> None:
     """On stderr: the recipients a send leaves out, suppressed or (--skip-sent) reached."""
     if journal.suppressed:
-        client.report(f"suppression: skipped {journal.suppressed} number(s) on the "
-                      "suppression list (`suppression list`).")
+        from sms_skill.suppression import skipped_note
+
+        client.report(f"suppression: {skipped_note(journal.suppressed)}")
     if len(keep) + journal.suppressed < len(recipients):
         client.report(f"--skip-sent: skipped {len(recipients) - len(keep) - journal.suppressed}"
                       " recipient(s) who got this message, or may have; sending to the other "

@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS suppressed (
 """
 
 
+def skipped_note(count: int) -> str:
+    """What a send or campaign says of the numbers it left out as listed."""
+    return f"skipped {count} number(s) on the suppression list (`suppression list`)."
+
+
 def open_list() -> sqlite3.Connection:
     """The journal's database, with the list's table."""
     return database.connect(database.default_path(), SCHEMA)

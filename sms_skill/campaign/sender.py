@@ -199,8 +199,9 @@ def run(client, store: Store, campaign_id: str, *, parallel: int = 4,
 def _report_left_out(client, seq: int, left) -> None:
     """Say on stderr which recipients a chunk left out just before its call."""
     if left.suppressed:
-        client.report(f"chunk {seq}: skipped {left.suppressed} number(s) on the suppression "
-                      "list (`suppression list`).")
+        from sms_skill.suppression import skipped_note
+
+        client.report(f"chunk {seq}: {skipped_note(left.suppressed)}")
     if left.over_limit:
         from sms_skill.limits import describe_left_out
 
