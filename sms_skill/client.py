@@ -7,7 +7,6 @@ dry-run mode prints those commands instead of running anything.
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -80,7 +79,7 @@ class Client:
         if check and (done.timed_out or done.truncated or done.returncode != 0):
             from sms_skill.errors import EnvironmentProblem
 
-            raise EnvironmentProblem(f"`{shlex.join(argv)}` failed: {done.problem};",
+            raise EnvironmentProblem(f"`{builder.shell_line(argv)}` failed: {done.problem};",
                                      f"run `{prog.name()} precheck` to see each step.")
         return done
 
@@ -223,7 +222,7 @@ class Client:
             if self.collect is not None:
                 self.collect.append(argv)
             else:
-                self.echo(shlex.join(argv))
+                self.echo(builder.shell_line(argv))
             return {}
         self.ensure_started()
         from sms_skill import responses

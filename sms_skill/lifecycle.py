@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+# _signal: the C module under ``signal``, with the same functions and constants but not the
+# enum classes that ``signal`` builds on import (a millisecond of every start-up).
+import _signal
 import contextlib
-import signal
 from collections.abc import Iterator
 
-HANDLED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+#: The signals handled, with the exit code each ends the run with, and their names.
+HANDLED = {_signal.SIGINT: 130, _signal.SIGTERM: 143, _signal.SIGHUP: 129}
+NAMES = {_signal.SIGINT: "SIGINT", _signal.SIGTERM: "SIGTERM", _signal.SIGHUP: "SIGHUP"}
 BROKEN_PIPE_EXIT = 141
 
 
@@ -15,9 +19,9 @@ class Interrupted(BaseException):
     may swallow it on the way out)."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
+        super().__init__(NAMES[signum])
         self.signum = signum
-        self.exit_code = HANDLED.get(signum, 128 + signum)
+        self.exit_code = HANDLED[signum]
         #: What to do next, when the run knows (a send was under way, say).
         self.hint = ""
 
@@ -25,7 +29,7 @@ class Interrupted(BaseException):
 def _raise(signum: int, _frame: object) -> None:
     # Cleanup (switching AI mode off) must not be cut short by a second signal.
     for sig in HANDLED:
-        signal.signal(sig, signal.SIG_IGN)
+        _signal.signal(sig, _signal.SIG_IGN)
     raise Interrupted(signum)
 
 
@@ -40,16 +44,16 @@ def install_signal_handlers() -> None:
         return
     _INSTALLED.append(True)
     for sig in HANDLED:
-        signal.signal(sig, _raise)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED))
+        _signal.signal(sig, _raise)
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, set(HANDLED))
 
 
 def ignore_signals() -> None:
     """Once the exit code is decided: a late signal must not print a traceback (nor, held
     back, kill the interpreter while it shuts down and resets its handlers)."""
     for sig in HANDLED:
-        signal.signal(sig, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED))
+        _signal.signal(sig, _signal.SIG_IGN)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, set(HANDLED))
 
 
 def quiet_exit(exc: BaseException) -> None:
@@ -57,7 +61,7 @@ def quiet_exit(exc: BaseException) -> None:
     import sys
 
     ignore_signals()
-    interrupted = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+    interrupted = exc if isinstance(exc, Interrupted) else Interrupted(_signal.SIGINT)
     print(f"error: interrupted by {interrupted}; nothing was called or sent.", file=sys.stderr)
     sys.exit(interrupted.exit_code)
 
@@ -66,8 +70,8 @@ def quiet_exit(exc: BaseException) -> None:
 def signals_deferred() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then), so
     that cleanup in progress is not cut short."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, set(HANDLED))
+    old = _signal.pthread_sigmask(_signal.SIG_BLOCK, set(HANDLED))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, old)

@@ -106,9 +106,9 @@ def dry_run(commands: list[list[str]], fmt: str) -> str:
     """What a dry run would call: shell-quoted lines in a table format, else one JSON
     document with each command as a line and as its argv. (--query is for the result a
     real run prints, so it does not apply here.)"""
-    import shlex
+    from sms_skill.builder import shell_line
 
-    lines = [shlex.join(argv) for argv in commands]
+    lines = [shell_line(argv) for argv in commands]
     if choose_format(fmt) == "table":
         return "\n".join(lines) or "(no commands)"
     return to_json({"dry_run": True, "commands": lines, "argv": commands})

@@ -14,9 +14,9 @@ def name() -> str:
     if given:
         if re.fullmatch(r"[\w@%+=:,./-]+", given):
             return given
-        import shlex
+        from sms_skill.builder import shell_line
 
-        return shlex.quote(given)
+        return shell_line([given])
     started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if started in ("__main__.py", "-m", "-c", ""):
         return "python -m sms_skill"

@@ -11,10 +11,12 @@ from sms_skill.errors import InputError
 MAX_SEND_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
 MAX_OUT_ID = 255
-_PHONE = re.compile(r"(?:\+|00)?[0-9]{5,15}")
+# Patterns as text: re compiles each on first use and keeps it (compiling them all on
+# import cost every start-up, --help included, most of a millisecond).
+_PHONE = r"(?:\+|00)?[0-9]{5,15}"
 #: A mainland China mobile number as the service accepts it (and as most files spell it).
-MAINLAND = _MAINLAND = re.compile(r"1[3-9][0-9]{9}")
-_REGION = re.compile(r"[a-z0-9-]+")
+MAINLAND = r"1[3-9][0-9]{9}"
+_REGION = r"[a-z0-9-]+"
 SHOWN_LENGTH = 60
 LINE_LENGTH = 2000
 SECRET_NAMES = ("access_key_id", "access_key_secret", "sts_token")
@@ -53,7 +55,7 @@ def utf8_text(value: str, option: str) -> str:
 
 def region(value: str, option: str = "--region") -> str:
     """A region id as aliyun accepts it (e.g. cn-hangzhou)."""
-    if not _REGION.fullmatch(value) or value.startswith("-"):
+    if not re.fullmatch(_REGION, value) or value.startswith("-"):
         raise InputError(option, f"{shown(value)} is not a region id (e.g. cn-hangzhou)")
     return value
 
@@ -89,7 +91,7 @@ def phone_number(value: str, option: str = "--phone-number") -> str:
     ``+`` or ``00``, valid by libphonenumber's metadata (``phonenumbers``, imported only
     for such numbers)."""
     number = value.strip()
-    if not _PHONE.fullmatch(number):
+    if not re.fullmatch(_PHONE, number):
         raise InputError(option, f"{shown(value)} is not a phone number: use 5 to 15 digits 0-9, "
                                  "optionally after + or 00 (e.g. 13800138000, +85261234567)")
     problem = number_problem(number)
@@ -103,13 +105,13 @@ def number_problem(number: str) -> str | None:
     prefixed = number.startswith(("+", "00"))
     digits = number[1:] if number.startswith("+") else number[2:] if prefixed else number
     if not prefixed and digits.startswith("1"):
-        if _MAINLAND.fullmatch(digits):
+        if re.fullmatch(MAINLAND, digits):
             return None
         return (f"is not a mainland China mobile number ({len(digits)} digits): those are 11 "
                 "digits starting with 13 to 19; for another country write + and the country "
                 "code (e.g. +12025550123)")
     if digits.startswith("86"):
-        if _MAINLAND.fullmatch(digits[2:]):
+        if re.fullmatch(MAINLAND, digits[2:]):
             return None
         return ("is not a mainland China mobile number: after 86 come 11 digits starting "
                 "with 13 to 19 (landlines cannot receive SMS)")
@@ -312,13 +314,13 @@ def out_id(value: str | None, option: str = "--out-id") -> str | None:
     return value
 
 
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw]?)")
+_DURATION = r"([0-9]+(?:\.[0-9]+)?)([smhdw]?)"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 86400}
 
 
 def duration(value: str, option: str) -> float:
     """``30d``, ``12h``, ``90m``, ``3600s``, ``2w`` or a bare number of days, in seconds."""
-    match = _DURATION.fullmatch(value.strip().lower())
+    match = re.fullmatch(_DURATION, value.strip().lower())
     if not match:
         raise InputError(option, f"{shown(value)} is not an age; use e.g. 30d, 12h, 90m, "
                                  "3600s or 2w")

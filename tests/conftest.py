@@ -56,3 +56,14 @@ def fill(folder: Path) -> None:
                     handle.write(b"\0" * block)
             except OSError:
                 continue
+
+
+def every_command() -> dict:
+    """The CLI's subcommands by name, built (the root imports each one's module only when
+    asked for it)."""
+    import click
+
+    from sms_skill.cli import cli
+
+    ctx = click.Context(cli)
+    return {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}

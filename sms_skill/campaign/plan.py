@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sms_skill import api, ledger
+from sms_skill.builder import shell_line
 from sms_skill.campaign.store import ROW_COLUMNS, Owner, Store, current_owner
 from sms_skill.errors import DuplicateSend, InputError, SkillError
 from sms_skill.recipients import BadRow, Row, describe, params_json
@@ -384,9 +385,7 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
     for key, value in shown.items():  # the plan stays small whatever the user gave
         if isinstance(value, str) and len(value) > SHOWN_VALUE:
             shown[key] = f"<{len(value)} characters: {value[:40]}...>"
-    import shlex
-
-    command = shlex.join(client.command(action, shown))
+    command = shell_line(client.command(action, shown))
     samples = [mask(phone) for phone, _, _ in store.chunk_rows(campaign["id"], 0)[:SAMPLES]]
     option = "--phone-file" if campaign["kind"] == "send" else "--csv"
     return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-
 from sms_skill import database, prog
 from sms_skill.campaign.store import Store
 from sms_skill.errors import (
@@ -14,7 +12,10 @@ from sms_skill.errors import (
     RunInterrupted,
     SkillError,
 )
-from sms_skill.lifecycle import HANDLED
+from sms_skill.lifecycle import HANDLED, NAMES
+
+#: A signal's name (as a summary gives it) to the exit code it ends a run with.
+EXIT_CODES = {NAMES[signum]: code for signum, code in HANDLED.items()}
 
 
 def summary(store: Store, campaign_id: str) -> dict:
@@ -49,7 +50,7 @@ def outcome_error(result: dict) -> SkillError | None:
             f"{doubtful} with an unknown outcome, {chunks['planned']} not sent;",
             (f"run `{prog.name()} campaign reconcile {campaign_id}`, then " if doubtful
              else "run ") + f"`{prog.name()} {resume} --resume {campaign_id}` to send "
-            "the rest.", HANDLED.get(signal.Signals[name], 130))
+            "the rest.", EXIT_CODES.get(name, 130))
     if doubtful:
         return OutcomeUnknown(
             f"campaign {campaign_id}: {doubtful} chunk(s) with an unknown outcome; they were "
@@ -89,8 +90,8 @@ def reconcile_outcome(result: dict) -> SkillError | None:
     if doubtful:
         return OutcomeUnknown(
             f"campaign {result['campaign']}: {doubtful} chunk(s) still with an unknown "
-            "outcome;", "run `campaign reconcile` again in a few minutes; do not resend "
-            "meanwhile.")
+            "outcome;", f"run `{prog.name()} campaign reconcile {result['campaign']}` again "
+            "in a few minutes; do not resend meanwhile.")
     return None
 
 

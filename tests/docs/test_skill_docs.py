@@ -38,6 +38,7 @@ import pytest
 from sms_skill import builder
 from sms_skill import cli as cli_module
 from sms_skill.references import parse_error_codes
+from tests.conftest import every_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILL_MD = ROOT / "SKILL.md"
@@ -449,7 +450,7 @@ SKILL_COMMANDS = named_commands(SKILL_LINES)
 
 @pytest.mark.parametrize("command", sorted(SKILL_COMMANDS))
 def test_named_command_exists(command):
-    commands = cli_module.cli.commands
+    commands = every_command()
     assert command in commands, f"SKILL.md names `{SCRIPT} {command}`, which the CLI lacks"
     found = commands[command]
     if isinstance(found, click.Group):
@@ -463,7 +464,7 @@ REFERENCE_ONLY = {"suppression": "references/per-number-limits.md",
 
 
 def test_every_cli_command_in_skill():
-    for name, command in cli_module.cli.commands.items():
+    for name, command in every_command().items():
         assert name in SKILL_COMMANDS, f"SKILL.md never shows `{SCRIPT} {name}`"
         if isinstance(command, click.Group):
             missing = set(command.commands) - SKILL_COMMANDS[name]

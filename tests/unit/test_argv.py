@@ -145,3 +145,17 @@ def test_dry_run_verify_lists_the_checks_then_the_send(fp, invoke):
     actions = [argv[2] for argv in json.loads(result.stdout)["argv"]]
     assert actions == ["get-sms-sign", "get-sms-template", "send-sms"]
     assert list(fp.calls) == []
+
+
+@pytest.mark.parametrize("words", [
+    ["aliyun", "dysmsapi", "send-sms", "--template-param", '{"code":"1"}'],
+    ["", "it's", "a b", "$HOME", "*", "900619746936498440^0", "多", "a\nb", "-x=y", "'"],
+])
+def test_printed_commands_read_back_as_the_same_words(words):
+    """A dry run's command line, pasted into a shell, runs exactly the argv it shows."""
+    import shlex
+
+    from sms_skill.builder import shell_line
+
+    assert shlex.split(shell_line(words)) == words
+    assert shell_line(words) == shlex.join(words)

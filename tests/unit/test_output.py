@@ -85,9 +85,9 @@ def test_explain_unknown_code_points_at_triage(fp, invoke):
 
 
 def test_every_command_has_help_with_an_example(invoke):
-    from sms_skill.cli import cli
+    from tests.conftest import every_command
 
-    for name in cli.commands:
+    for name in every_command():
         result = invoke(name, "--help")
         assert result.code == 0, name
         assert "Example" in result.stdout, name
