@@ -6,6 +6,7 @@ from __future__ import annotations
 # enum classes that ``signal`` builds on import (a millisecond of every start-up).
 import _signal
 import contextlib
+import os
 from collections.abc import Iterator
 
 #: The signals handled, with the exit code each ends the run with, and their names.
@@ -54,6 +55,28 @@ def ignore_signals() -> None:
     for sig in HANDLED:
         _signal.signal(sig, _signal.SIG_IGN)
     _signal.pthread_sigmask(_signal.SIG_BLOCK, set(HANDLED))
+
+
+def end_process(code: int) -> None:
+    """Exit with ``code`` once the run is over: the exit handlers run (AI mode off, should
+    anything have left it on), output is flushed, and then, with no other thread alive, the
+    interpreter's teardown is skipped. Freeing every loaded module costs each run about
+    10 ms of CPU, and an agent starts the shim on every step."""
+    import atexit
+    import sys
+
+    threading = sys.modules.get("threading")
+    if (threading is not None and threading.active_count() > 1) or not hasattr(
+            atexit, "_run_exitfuncs"):
+        sys.exit(code)  # threads to wait for, or a Python without the hook: the usual way
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # closed or gone: nothing more can reach it
+            pass
+    os._exit(code)
 
 
 def quiet_exit(exc: BaseException) -> None:

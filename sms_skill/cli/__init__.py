@@ -20,6 +20,7 @@ from sms_skill.errors import USAGE, InputError, SkillError
 from sms_skill.lifecycle import (
     BROKEN_PIPE_EXIT,
     Interrupted,
+    end_process,
     ignore_signals,
     install_signal_handlers,
 )
@@ -573,4 +574,4 @@ def main() -> None:
     except Interrupted as exc:  # after run() had returned: its work is done
         code = _fail(f"interrupted by {exc}; AI mode was switched off.", exc.exit_code)
     ignore_signals()
-    sys.exit(code)
+    end_process(code)
