@@ -82,10 +82,19 @@ class StdoutClosed(Exception):
 
 def emit(text: str) -> None:
     """Print the result (the only thing that goes to stdout). When stdout cannot take it
-    (a full disk), the result goes to stderr rather than being lost: it may hold a BizId."""
+    whole (a full disk, a file size limit), the result goes to stderr rather than being
+    lost: it may hold a BizId."""
     try:
-        click.echo(text)
-        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a file (a test's capture)
+        fd = None
+    try:
+        if fd is None:
+            click.echo(text)
+            sys.stdout.flush()
+        else:
+            sys.stdout.flush()
+            _write_whole(fd, (text + "\n").encode(sys.stdout.encoding, sys.stdout.errors))
     except BrokenPipeError as exc:
         raise StdoutClosed() from exc
     except OSError as exc:
@@ -95,6 +104,14 @@ def emit(text: str) -> None:
         raise EnvironmentProblem(f"could not write the result to stdout ({exc.strerror}); "
                                  "it is on stderr above;", "free the disk stdout goes to, or "
                                  "send stdout elsewhere.") from exc
+
+
+def _write_whole(fd: int, data: bytes) -> None:
+    """Every byte, or OSError: a file object's write drops the rest of a write that the
+    disk took only in part, and says nothing."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -262,8 +279,9 @@ class _QuickParsing:
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         records = [record for record in (param.get_help_record(ctx) for param in
-                                         self.get_params(ctx))  # type: ignore[attr-defined]
-                   if record is not None]
+                                         self.get_params(ctx)  # type: ignore[attr-defined]
+                                         if not isinstance(param, click.Argument))
+                   if record is not None]  # (click 8.5 gives arguments a section of theirs)
         if records:
             with formatter.section("Options"):
                 formatter.write_dl(records)
@@ -325,6 +343,16 @@ class _RootGroup(Group):
         if cmd_name not in self.commands and cmd_name in SUBCOMMANDS:
             __import__(f"{__name__}.{SUBCOMMANDS[cmd_name][0]}")
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0]
+        if name not in SUBCOMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            import difflib  # the names are not built: click would have none to suggest
+
+            close = difflib.get_close_matches(name.lower(), SUBCOMMANDS, n=1)
+            ctx.fail(f"No such command {name!r}." + (f" Did you mean {close[0]!r}?" if close
+                                                    else ""))
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

@@ -336,3 +336,16 @@ fake_python() {
   [[ "$stderr" == *'"Code": "DELIVERED"'* ]]
   [[ "${stderr_lines[-1]}" == "error: could not write the result to stdout (No space left on device); it is on stderr above;"* ]]
 }
+
+@test "a result the disk takes only in part is not cut short in silence: it goes to stderr whole" {
+  # A file size limit of 2 KiB, a dry-run result of about 4 KiB: the first write is short.
+  # (stderr goes through a pipe, which the limit does not apply to.)
+  numbers="$(seq -s, 13800000000 13800000099)"
+  run --separate-stderr bash -c 'set -o pipefail
+    (ulimit -f 2; exec "$0" --dry-run send -p "$1" -s AliyunDemo -t SMS_123456 > "$2") 2>&1 | cat >&2' \
+    "$SHIM" "$numbers" "$BATS_TEST_TMPDIR/result.json"
+  assert_failure 3
+  [ "$(stat -c %s "$BATS_TEST_TMPDIR/result.json")" -le 2048 ]
+  [[ "$stderr" == *'"dry_run": true'*"13800000099"* ]]
+  [[ "${stderr_lines[-1]}" == "error: could not write the result to stdout (File too large); it is on stderr above;"* ]]
+}

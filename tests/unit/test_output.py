@@ -199,3 +199,20 @@ def test_wait_timeout_with_no_record_yet_carries_that_state():
         delivery.wait(lambda: {"Code": "OK", "TotalCount": "0"}, 0, sleep=lambda s: None)
     assert caught.value.result["Wait"] == {"TimedOut": True, "Records": 0, "InFlight": 0}
     assert "no record found yet" in str(caught.value)
+
+
+def test_a_mistyped_command_is_refused_with_the_closest_name(invoke):
+    result = invoke("sned", "-p", "13800138000")
+    assert result.code == 2 and result.stdout == ""
+    assert "No such command 'sned'. Did you mean 'send'?" in result.stderr
+    assert "Did you mean" not in invoke("xyzzy").stderr
+
+
+def test_help_lists_a_positional_argument_in_the_usage_line_only(invoke):
+    """(click 8.5 gives arguments help records; an ``ID`` line among the options would read
+    as an option.)"""
+    result = invoke("campaign", "show", "--help")
+    assert result.code == 0
+    assert "campaign show [OPTIONS] ID" in result.stdout
+    options = result.stdout.split("Options:", 1)[1]
+    assert not [line for line in options.splitlines() if line.strip().startswith("ID")]
