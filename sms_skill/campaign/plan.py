@@ -11,13 +11,13 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sms_skill import api, ledger
 from sms_skill.campaign.store import ROW_COLUMNS, Owner, Store, current_owner
 from sms_skill.errors import DuplicateSend, InputError, SkillError
-from sms_skill.recipients import BadRow, Row, describe, params_json
+from sms_skill.recipients import BadRow, Numbers, Row, describe, params_json
 from sms_skill.validation import recipient_key
 
 CHUNK_SIZE = {"send": 1000, "batch": 100}
@@ -57,7 +57,7 @@ def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
+def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow | Numbers], source: str,
          source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
          template_param: str | None, out_id: str | None, skip_invalid: bool,
          force: bool = False, skip_sent: bool = False,
@@ -120,13 +120,23 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             if len(result.bad_rows) < REPORTED_BAD_ROWS:
                 result.bad_rows.append(row)
 
+    def store_numbers(numbers: Numbers) -> None:
+        """``store_batch`` for mainland numbers as written: one insert, no row objects (row
+        by row only when one of them is listed already)."""
+        first = result.recipients
+        if not draft.add_numbers(campaign_id, first, size, numbers.line, numbers.phones,
+                                 same_message):
+            store_batch(numbers.rows())
+            return
+        result.recipients += len(numbers.phones)
+        sealed.add_numbers(first, numbers.phones)
+
     with store.planning() as draft:
-        rows = iter(rows)
-        while True:
-            batch = list(itertools.islice(rows, PLAN_BATCH))
-            if not batch:
-                break
-            store_batch(batch)
+        for batch in _batches(rows):
+            if isinstance(batch, Numbers):
+                store_numbers(batch)
+            else:
+                store_batch(batch)
         twice, first_twice = draft.rows_stored(campaign_id, size, REPORTED_BAD_ROWS)
         if twice:  # found only now in a scratch database: as if refused while stored
             result.recipients -= twice
@@ -182,6 +192,26 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                           "owner_pid": pid, "owner_started": started}
                          for seq in range(result.chunks))
     return result
+
+
+def _batches(rows: Iterable[Row | BadRow | Numbers]) -> Iterator[list[Row | BadRow] | Numbers]:
+    """The rows in lists of ``PLAN_BATCH`` at most, in file order; runs of numbers cut to
+    ``PLAN_BATCH`` each."""
+    batch: list[Row | BadRow] = []
+    for row in rows:
+        if isinstance(row, Numbers):
+            if batch:
+                yield batch
+                batch = []
+            for at in range(0, len(row.phones), PLAN_BATCH):
+                yield Numbers(row.line + at, row.phones[at:at + PLAN_BATCH])
+            continue
+        batch.append(row)
+        if len(batch) == PLAN_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:

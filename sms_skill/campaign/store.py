@@ -129,6 +129,22 @@ class Draft:
                 refused.append(index)
         return refused
 
+    def add_numbers(self, campaign_id: str, first: int, size: int, line: int,
+                    phones: list[str], message: str) -> bool:
+        """``add_rows`` for mainland numbers as written (the key: 86 and the number) on the
+        lines from ``line`` on, all of one ``message``, in one statement (one executemany
+        step per row costs more than storing it); False, and none stored, when one of them
+        is listed already."""
+        try:
+            self.db.execute(
+                "INSERT INTO campaign_rows (campaign_id, chunk, line, phone, key, message) "
+                "SELECT ?1, (?2 + j.key) / ?3, ?4 + j.key, j.value, '86' || j.value, ?5 "
+                "FROM json_each(?6) j",
+                (campaign_id, first, size, line, message, '["' + '","'.join(phones) + '"]'))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
     def rows_stored(self, campaign_id: str, size: int,
                     shown: int) -> tuple[int, list[tuple[int, str]]]:
         """Every row is in: the indexes a scratch database put off. Its rows were stored
