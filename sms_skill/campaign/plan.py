@@ -405,7 +405,8 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
 
     campaign = store.campaign(planned.campaign_id)
     chunks = store.chunks(planned.campaign_id)
-    action, params, _ = chunk_call(store, campaign, chunks[0])
+    rows = store.chunk_rows(campaign["id"], 0)  # read once: a scratch database scans for it
+    action, params, _ = call_of(campaign, chunks[0]["out_id"], rows)
     size = chunks[0]["size"]
     shown = {key: (f"<{size} {ELIDED[key]}>" if key in ELIDED and value is not None
                    else value) for key, value in params.items()}
@@ -417,7 +418,7 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
     import shlex
 
     command = shlex.join(client.command(action, shown))
-    samples = [mask(phone) for phone, _, _ in store.chunk_rows(campaign["id"], 0)[:SAMPLES]]
+    samples = [mask(phone) for phone, _, _ in rows[:SAMPLES]]
     option = "--phone-file" if campaign["kind"] == "send" else "--csv"
     return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,
             "skipped_rows": planned.bad_total,
