@@ -18,7 +18,7 @@ from sms_skill import validation as v
 from sms_skill.errors import InputError
 
 RESERVED_COLUMNS = {"phone", "sign_name", "template_param"}
-BLOCK = 1 << 20  # bytes read at a time
+BLOCK = 1 << 18  # bytes read at a time (a block of numbers: ~22,000 strings in memory)
 #: Lines (joined by LF) that are each a mainland number as written, or with a CR after it.
 _BARE_LINES = re.compile(r"1[3-9][0-9]{9}\r?(?:\n1[3-9][0-9]{9}\r?)*")
 
@@ -145,25 +145,32 @@ def phone_rows(reader: HashingReader) -> Iterator[Row | BadRow]:
 def phone_runs(reader: HashingReader) -> Iterator[Row | BadRow | Numbers]:
     """``phone_rows``, with each block of lines that are all mainland numbers as written as
     one ``Numbers`` (no ``Row`` each: the common file is such blocks only)."""
-    blocks = reader.blocks()
-    line = 1  # the first line of the block
+    first = _first_data_block(reader.blocks())
+    if first is None:
+        return
+    start, header, blocks = first
+    if "," in header or header.strip().lower() == "phone":
+        yield from _csv_rows(header, itertools.chain.from_iterable(blocks), start,
+                             phone_only=True)
+        return
+    yield _phone_row(start, header.strip())
+    line = start + 1
+    for block in blocks:
+        yield from _block_rows(line, block)
+        line += len(block)
+
+
+def _first_data_block(blocks: Iterator[list[str]],
+                      ) -> tuple[int, str, Iterator[list[str]]] | None:
+    """The first data line, by number and text, and the blocks of the lines after it."""
+    line = 1
     for block in blocks:
         first = _first_data_line(iter(block))
-        if first is None:
-            line += len(block)
-            continue
-        index, header = first
-        start, rest = line + index - 1, block[index:]
-        if "," in header or header.strip().lower() == "phone":
-            lines = itertools.chain(rest, itertools.chain.from_iterable(blocks))
-            yield from _csv_rows(header, lines, start, phone_only=True)
-            return
-        yield _phone_row(start, header.strip())
-        line = start + 1
-        for block in itertools.chain([rest], blocks):
-            yield from _block_rows(line, block)
-            line += len(block)
-        return
+        if first is not None:
+            index, text = first
+            return line + index - 1, text, itertools.chain([block[index:]], blocks)
+        line += len(block)
+    return None
 
 
 def _block_rows(line: int, lines: list[str]) -> Iterator[Row | BadRow | Numbers]:
