@@ -91,11 +91,10 @@ def test_runs_of_bare_numbers_give_the_rows_of_line_by_line_reading(tmp_path, mo
     assert numbers and any(f"{13000000000 + 19}" in run.phones for run in numbers)  # a CR
 
 
-@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry-run"])
-def test_a_number_as_written_twice_in_runs_keeps_the_first_line(bulk, invoke, tmp_path,
-                                                               dry_run):
+def test_a_number_as_written_twice_in_runs_keeps_the_first_line(bulk, invoke, tmp_path):
     # Bare repeats, within one run and across runs (batches): the later lines are refused,
-    # by line number, and with --skip-invalid the chunks stay full, in file order.
+    # by line number, dry run or not; with --skip-invalid both plan the same (the dry run's
+    # plan id confirms the real send) and the chunks stay full, in file order.
     count = campaign.PLAN_BATCH * 2 + 300
     lines = [f"{13000000000 + i}" for i in range(count)]
     repeats = {10: 3, campaign.PLAN_BATCH + 5: 2, campaign.PLAN_BATCH * 2 + 1: 4}
@@ -104,17 +103,19 @@ def test_a_number_as_written_twice_in_runs_keeps_the_first_line(bulk, invoke, tm
     source = tmp_path / "numbers.txt"
     source.write_text("\n".join(lines) + "\n")
     options = ["send", "--phone-file", str(source), "-s", "S", "-t", "T"]
-    prefix = ["--dry-run"] if dry_run else []
-    refused = invoke(*prefix, *options)
-    assert refused.code == 2
     twice = [n for n, line in enumerate(lines, 1) if line in lines[:n - 1]]
     assert len(twice) == 3
-    assert all(f"line {n}: {lines[n - 1]} is listed twice" in refused.stderr for n in twice)
-    done = invoke(*prefix, *options, "--skip-invalid", "--parallel", "1")
+    for prefix in ([], ["--dry-run"]):
+        refused = invoke(*prefix, *options)
+        assert refused.code == 2
+        assert all(f"line {n}: {lines[n - 1]} is listed twice" in refused.stderr
+                   for n in twice)
+    dry = invoke("--dry-run", *options, "--skip-invalid")
+    assert dry.code == 0, dry.stderr
+    assert (dry.json()["recipients"], dry.json()["skipped_rows"]) == (count, 3)
+    done = invoke(*options, "--skip-invalid", "--confirm", dry.json()["plan_id"],
+                  "--parallel", "1")
     assert done.code == 0, done.stderr
-    if dry_run:
-        assert (done.json()["recipients"], done.json()["skipped_rows"]) == (count, 3)
-        return
     assert sent_numbers(bulk) == [f"{13000000000 + i}" for i in range(count)]
     calls = [list(c) for c in bulk.calls if "send-sms" in c]
     sizes = [len(c[c.index("--phone-numbers") + 1].split(",")) for c in calls]
