@@ -52,8 +52,10 @@ ADDED_COLUMNS = {"ledger": ["sign_name TEXT", "template TEXT"]}
 CODE, NOTICE = "code", "notice"
 
 #: The WHERE clause of an entry that blocks a new send: ok within the window, or pending
-#: or unknown within the hold. Parameters: ok_since, unknown_since.
-_BLOCKING = ("((l.state='ok' AND l.at>=?) OR (l.state IN ('pending','unknown') AND l.at>=?))")
+#: or unknown within the hold. Parameters: ``_blocking_since``. The first bound, the older
+#: of the two, makes one index range per recipient (without it, one per state).
+_BLOCKING = ("l.at>=? AND ((l.state='ok' AND l.at>=?) OR "
+             "(l.state IN ('pending','unknown') AND l.at>=?))")
 
 
 def message_key(sign_name: str | None, template_code: str, params: object) -> str:
@@ -65,6 +67,12 @@ def message_key(sign_name: str | None, template_code: str, params: object) -> st
 
 def _since(now: float) -> tuple[float, float]:
     return now - tunables.seconds(tunables.DUPLICATE_WINDOW), now - UNKNOWN_HOLD_SECONDS
+
+
+def _blocking_since(now: float) -> tuple[float, float, float]:
+    """``_BLOCKING``'s parameters: the older bound, then ok_since and unknown_since."""
+    ok_since, unknown_since = _since(now)
+    return min(ok_since, unknown_since), ok_since, unknown_since
 
 
 @dataclass
@@ -135,13 +143,13 @@ def _readable(key: str) -> str:
 def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
           messages: Sequence[str], now: float | None = None) -> Conflicts:
     """The blocking entries for a few recipients (one single or batch send)."""
-    ok_since, unknown_since = _since(now or time.time())
+    since = _blocking_since(now or time.time())
     found = Conflicts(total=len(keys))
     for spelling, key, message in zip(spellings, keys, messages):
         for state, origin, biz_id in db.execute(
                 f"SELECT l.state, l.origin, l.biz_id FROM ledger l WHERE l.recipient=? "  # noqa: S608
                 f"AND l.message=? AND {_BLOCKING} ORDER BY l.state='ok' DESC",
-                (key, message, ok_since, unknown_since)):
+                (key, message, *since)):
             found._add(spelling, key, state, origin, biz_id)
     return found
 
@@ -158,7 +166,7 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
                        table: str = "ledger") -> Conflicts:
     """The blocking entries of other sends for the rows of a campaign (or of one chunk),
     from ``table`` (``known.ledger``: an attached database's)."""
-    ok_since, unknown_since = _since(now or time.time())
+    since = _blocking_since(now or time.time())
     found = Conflicts(total=total)
     if _empty(db, table):  # nothing to look up, row by row
         return found
@@ -168,8 +176,7 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
         f"JOIN {table} l ON l.recipient=r.key AND l.message=r.message "
         f"WHERE r.campaign_id=? {in_chunk}AND l.origin!=? AND {_BLOCKING} "
         f"ORDER BY r.line, l.state='ok' DESC",
-        (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, ok_since,
-         unknown_since))
+        (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, *since))
     for phone, key, state, origin, biz_id in rows:
         found._add(phone, key, state, origin, biz_id)
     if chunk is not None and found:
@@ -185,8 +192,7 @@ def _empty(db: sqlite3.Connection, table: str) -> bool:
 
 def prune(db: sqlite3.Connection, now: float | None = None) -> None:
     """Forget entries too old to block anything."""
-    ok_since, unknown_since = _since(now or time.time())
-    db.execute("DELETE FROM ledger WHERE at<?", (min(ok_since, unknown_since),))
+    db.execute("DELETE FROM ledger WHERE at<?", _blocking_since(now or time.time())[:1])
 
 
 def forget(db: sqlite3.Connection, before: float) -> None:

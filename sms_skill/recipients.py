@@ -18,7 +18,9 @@ from sms_skill import validation as v
 from sms_skill.errors import InputError
 
 RESERVED_COLUMNS = {"phone", "sign_name", "template_param"}
-BLOCK = 1 << 20  # bytes read at a time
+BLOCK = 1 << 18  # bytes read at a time (a block of numbers: ~22,000 strings in memory)
+#: Lines (joined by LF) that are each a mainland number as written, or with a CR after it.
+_BARE_LINES = re.compile(r"1[3-9][0-9]{9}\r?(?:\n1[3-9][0-9]{9}\r?)*")
 
 
 @dataclass
@@ -27,6 +29,18 @@ class Row:
     phone: str
     sign_name: str | None = None
     params: dict | None = None
+
+
+@dataclass
+class Numbers:
+    """The rows of consecutive lines from ``line`` on, each a mainland number as written:
+    what ``phone_number`` returns unchanged."""
+
+    line: int
+    phones: list[str]
+
+    def rows(self) -> list[Row]:
+        return [Row(number, phone) for number, phone in enumerate(self.phones, self.line)]
 
 
 @dataclass
@@ -54,15 +68,18 @@ class HashingReader(io.TextIOBase):
         return text[1:] if text.startswith("\ufeff") else text  # a BOM is not data
 
     def __iter__(self) -> Iterator[str]:
-        """The lines, read and decoded a block at a time (far faster than line by line);
-        a BOM at the start of a line is dropped, as ``readline`` does."""
+        return itertools.chain.from_iterable(self.blocks())
+
+    def blocks(self) -> Iterator[list[str]]:
+        """The lines, read and decoded a block at a time (far faster than line by line),
+        a list per block; a BOM at the start of a line is dropped, as ``readline`` does."""
         rest = b""
         while True:
             block = self._raw.read(BLOCK)
             if not block:
                 if rest:
                     self.sha256.update(rest)
-                    yield from self._decoded(rest)
+                    yield self._decoded(rest)
                 return
             block = rest + block
             end = block.rfind(b"\n") + 1
@@ -71,7 +88,7 @@ class HashingReader(io.TextIOBase):
                 continue
             block, rest = block[:end], block[end:]
             self.sha256.update(block)
-            yield from self._decoded(block)
+            yield self._decoded(block)
 
     def _text(self, block: bytes) -> str:
         """UTF-8, strictly: a file in another encoding is refused by its first bad line, not
@@ -118,22 +135,58 @@ def _first_data_line(lines: Iterator[str]) -> tuple[int, str] | None:
 def phone_rows(reader: HashingReader) -> Iterator[Row | BadRow]:
     """One number per line, or a CSV with a ``phone`` column. Blank lines and ``#``
     comments are skipped."""
-    lines = iter(reader)
-    first = _first_data_line(lines)
+    for row in phone_runs(reader):
+        if isinstance(row, Numbers):
+            yield from row.rows()
+        else:
+            yield row
+
+
+def phone_runs(reader: HashingReader) -> Iterator[Row | BadRow | Numbers]:
+    """``phone_rows``, with each block of lines that are all mainland numbers as written as
+    one ``Numbers`` (no ``Row`` each: the common file is such blocks only)."""
+    first = _first_data_block(reader.blocks())
     if first is None:
         return
-    start, header = first
+    start, header, blocks = first
     if "," in header or header.strip().lower() == "phone":
-        yield from _csv_rows(header, lines, start, phone_only=True)
+        yield from _csv_rows(header, itertools.chain.from_iterable(blocks), start,
+                             phone_only=True)
         return
     yield _phone_row(start, header.strip())
+    line = start + 1
+    for block in blocks:
+        yield from _block_rows(line, block)
+        line += len(block)
+
+
+def _first_data_block(blocks: Iterator[list[str]],
+                      ) -> tuple[int, str, Iterator[list[str]]] | None:
+    """The first data line, by number and text, and the blocks of the lines after it."""
+    line = 1
+    for block in blocks:
+        first = _first_data_line(iter(block))
+        if first is not None:
+            index, text = first
+            return line + index - 1, text, itertools.chain([block[index:]], blocks)
+        line += len(block)
+    return None
+
+
+def _block_rows(line: int, lines: list[str]) -> Iterator[Row | BadRow | Numbers]:
+    """The rows of ``lines``, the first of them line ``line``: one ``Numbers`` when each is a
+    mainland number as written (a CR at its end aside), else row by row."""
+    text = "\n".join(lines)
+    if _BARE_LINES.fullmatch(text):
+        yield Numbers(line, text.replace("\r", "").split("\n") if "\r" in text else lines)
+        return
     bare = re.compile(v.MAINLAND).fullmatch  # the common case, valid as it stands
-    for number, line in enumerate(lines, start + 1):
-        text = line.strip()
-        if bare(text):
-            yield Row(number, text)
-        elif text and not text.startswith("#"):
-            yield _phone_row(number, text)
+    for number, row in enumerate(lines, line):
+        row = row.strip()
+        if bare(row):
+            yield Row(number, row)
+        elif row and not row.startswith("#"):
+            yield _phone_row(number, row)
 
 
 def _phone_row(line: int, text: str) -> Row | BadRow:

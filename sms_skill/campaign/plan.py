@@ -11,14 +11,14 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sms_skill import api, ledger
 from sms_skill.builder import shell_line
 from sms_skill.campaign.store import ROW_COLUMNS, Owner, Store, current_owner
 from sms_skill.errors import DuplicateSend, InputError, SkillError
-from sms_skill.recipients import BadRow, Row, describe, params_json
+from sms_skill.recipients import BadRow, Numbers, Row, describe, params_json
 from sms_skill.validation import recipient_key
 
 CHUNK_SIZE = {"send": 1000, "batch": 100}
@@ -58,7 +58,7 @@ def campaign_fingerprint(kind: str, source_sha256: str, template_code: str,
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
+def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow | Numbers], source: str,
          source_sha256: Callable[[], str], template_code: str, sign_name: str | None,
          template_param: str | None, out_id: str | None, skip_invalid: bool,
          force: bool = False, skip_sent: bool = False,
@@ -121,13 +121,23 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
             if len(result.bad_rows) < REPORTED_BAD_ROWS:
                 result.bad_rows.append(row)
 
+    def store_numbers(numbers: Numbers) -> None:
+        """``store_batch`` for mainland numbers as written: one insert, no row objects (row
+        by row only when one of them is listed already)."""
+        first = result.recipients
+        if not draft.add_numbers(campaign_id, first, size, numbers.line, numbers.phones,
+                                 same_message):
+            store_batch(numbers.rows())
+            return
+        result.recipients += len(numbers.phones)
+        sealed.add_numbers(first, numbers.phones)
+
     with store.planning() as draft:
-        rows = iter(rows)
-        while True:
-            batch = list(itertools.islice(rows, PLAN_BATCH))
-            if not batch:
-                break
-            store_batch(batch)
+        for batch in _batches(rows):
+            if isinstance(batch, Numbers):
+                store_numbers(batch)
+            else:
+                store_batch(batch)
         twice, first_twice = draft.rows_stored(campaign_id, size, REPORTED_BAD_ROWS)
         if twice:  # found only now in a scratch database: as if refused while stored
             result.recipients -= twice
@@ -183,6 +193,26 @@ def plan(store: Store, *, kind: str, rows: Iterable[Row | BadRow], source: str,
                           "owner_pid": pid, "owner_started": started}
                          for seq in range(result.chunks))
     return result
+
+
+def _batches(rows: Iterable[Row | BadRow | Numbers]) -> Iterator[list[Row | BadRow] | Numbers]:
+    """The rows in lists of ``PLAN_BATCH`` at most, in file order; runs of numbers cut to
+    ``PLAN_BATCH`` each."""
+    batch: list[Row | BadRow] = []
+    for row in rows:
+        if isinstance(row, Numbers):
+            if batch:
+                yield batch
+                batch = []
+            for at in range(0, len(row.phones), PLAN_BATCH):
+                yield Numbers(row.line + at, row.phones[at:at + PLAN_BATCH])
+            continue
+        batch.append(row)
+        if len(batch) == PLAN_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def chunk_out_id(out_id: str | None, campaign_id: str, seq: int) -> str:
@@ -376,7 +406,8 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
 
     campaign = store.campaign(planned.campaign_id)
     chunks = store.chunks(planned.campaign_id)
-    action, params, _ = chunk_call(store, campaign, chunks[0])
+    rows = store.chunk_rows(campaign["id"], 0)  # read once: a scratch database scans for it
+    action, params, _ = call_of(campaign, chunks[0]["out_id"], rows)
     size = chunks[0]["size"]
     shown = {key: (f"<{size} {ELIDED[key]}>" if key in ELIDED and value is not None
                    else value) for key, value in params.items()}
@@ -386,7 +417,7 @@ def dry_plan(client, store: Store, planned: Plan, *, price: float | None = None,
         if isinstance(value, str) and len(value) > SHOWN_VALUE:
             shown[key] = f"<{len(value)} characters: {value[:40]}...>"
     command = shell_line(client.command(action, shown))
-    samples = [mask(phone) for phone, _, _ in store.chunk_rows(campaign["id"], 0)[:SAMPLES]]
+    samples = [mask(phone) for phone, _, _ in rows[:SAMPLES]]
     option = "--phone-file" if campaign["kind"] == "send" else "--csv"
     return {"dry_run": True, "plan_id": planned.plan_id, "recipients": planned.recipients,
             "skipped_rows": planned.bad_total,

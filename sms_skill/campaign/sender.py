@@ -252,7 +252,7 @@ def start(client, *, kind: str, source: str, template_code: str,
                    known=paths.data_dir(create=False) / database.DB_FILE, scratch=True)
              if scratch else Store())
     try:
-        rows = (recipients.phone_rows(reader) if kind == "send"
+        rows = (recipients.phone_runs(reader) if kind == "send"
                 else recipients.batch_rows(reader, sign_name))
         planned = planning.plan(store, kind=kind, rows=rows, source=option,
                        source_sha256=lambda: reader.sha256.hexdigest(),

@@ -10,6 +10,7 @@ chunks in flight become unknown. Recipients sent to go to the per-recipient ledg
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -43,9 +44,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (campaign_id, seq)
 );
 """ + ledger.SCHEMA
-#: Rows by chunk, in file order. A scratch database builds it, and the unique key
-#: (``AFTER_COLUMNS``), once its rows are stored (one sort each), not row by row: numbers in
-#: no particular order made each insert a random b-tree walk through a bounded page cache.
+#: Rows by chunk, in file order: the journal's. A scratch database does without it (a dry
+#: run reads one chunk: a scan of the rows costs less than sorting them all), and builds its
+#: unique key (``SCRATCH_KEY``) once its rows are stored (one sort), not row by row: numbers
+#: in no particular order made each insert a random b-tree walk through a bounded page cache.
 CHUNK_INDEX = """
 CREATE INDEX IF NOT EXISTS campaign_rows_chunk ON campaign_rows (campaign_id, chunk, line);
 """
@@ -63,6 +65,11 @@ ADDED_COLUMNS = {
 #: do without that index, one more b-tree written per row.)
 AFTER_COLUMNS = """
 CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (campaign_id, key);
+"""
+#: ``AFTER_COLUMNS`` of a scratch database, which holds one campaign: on the key alone (half
+#: the bytes to sort).
+SCRATCH_KEY = """
+CREATE UNIQUE INDEX IF NOT EXISTS campaign_rows_key ON campaign_rows (key);
 """
 CHUNK_COLUMNS = ("seq", "size", "state", "attempts", "out_id", "biz_id", "code", "message",
                  "started", "finished", "owner_pid", "owner_started")
@@ -93,13 +100,27 @@ def _insert(table: str, columns: Iterable[str]) -> str:
 ROW_COLUMNS = ("line", "phone", "sign_name", "params", "key", "message")
 
 
+@functools.cache
+def _has_json_each() -> bool:
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT count(*) FROM json_each('[1]')")
+        return True
+    except sqlite3.OperationalError:  # no such table: json_each
+        return False
+    finally:
+        probe.close()
+
+
 class Draft:
     """The statements that plan one campaign, inside the store's write transaction."""
 
-    def __init__(self, db: sqlite3.Connection, ledger_table: str, known_schema: str) -> None:
+    def __init__(self, db: sqlite3.Connection, ledger_table: str, known_schema: str,
+                 scratch: bool) -> None:
         self.db = db
         self.ledger_table = ledger_table
         self.known_schema = known_schema
+        self.scratch = scratch
 
     def add_rows(self, rows: list[tuple], first: int, size: int,
                  columns: tuple[str, ...] = ROW_COLUMNS) -> list[int]:
@@ -129,20 +150,39 @@ class Draft:
                 refused.append(index)
         return refused
 
+    def add_numbers(self, campaign_id: str, first: int, size: int, line: int,
+                    phones: list[str], message: str) -> bool:
+        """``add_rows`` for mainland numbers as written (the key: 86 and the number) on the
+        lines from ``line`` on, all of one ``message``, in one statement (one executemany
+        step per row costs more than storing it); False, and none stored, when one of them
+        is listed already, or when this SQLite has no ``json_each`` (before 3.38 it was a
+        build option)."""
+        if not _has_json_each():
+            return False
+        try:
+            self.db.execute(
+                "INSERT INTO campaign_rows (campaign_id, chunk, line, phone, key, message) "
+                "SELECT ?1, (?2 + j.key) / ?3, ?4 + j.key, j.value, '86' || j.value, ?5 "
+                "FROM json_each(?6) j",
+                (campaign_id, first, size, line, message, '["' + '","'.join(phones) + '"]'))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
     def rows_stored(self, campaign_id: str, size: int,
                     shown: int) -> tuple[int, list[tuple[int, str]]]:
-        """Every row is in: the indexes a scratch database put off. Its rows were stored
-        without the unique key, so the rows whose number (in any spelling) an earlier row
-        has are dropped now, as ``add_rows`` refuses them (the first spelling is kept, later
-        rows move up) and the chunks numbered again. Returns how many were dropped and the
-        first ``shown`` of them, (line, phone) in file order."""
+        """Every row is in: the unique key a scratch database put off. Its rows were stored
+        without it, so the rows whose number (in any spelling) an earlier row has are
+        dropped now, as ``add_rows`` refuses them (the first spelling is kept, later rows
+        move up) and the chunks numbered again. Returns how many were dropped and the first
+        ``shown`` of them, (line, phone) in file order."""
+        if not self.scratch:  # the journal's key refused them as they came
+            return 0, []
         try:
-            self.db.execute(AFTER_COLUMNS)  # a no-op where the key was there all along
-            repeated: tuple[int, list[tuple[int, str]]] = (0, [])
+            self.db.execute(SCRATCH_KEY)
         except sqlite3.IntegrityError:  # the index it sorts for serves the same look-ups;
-            repeated = self._drop_repeats(campaign_id, size, shown)  # no row comes after
-        self.db.execute(CHUNK_INDEX)
-        return repeated
+            return self._drop_repeats(campaign_id, size, shown)  # no row comes after
+        return 0, []
 
     def _drop_repeats(self, campaign_id: str, size: int,
                       shown: int) -> tuple[int, list[tuple[int, str]]]:
@@ -240,6 +280,7 @@ class Store:
         self._db = database.connect(self.path, SCHEMA if scratch else SCHEMA + CHUNK_INDEX,
                                     ADDED_COLUMNS, "" if scratch else AFTER_COLUMNS,
                                     scratch=scratch)
+        self.scratch = scratch
         self._lock = threading.Lock()
         self.ledger_table = "ledger"
         #: Where the per-number limits and the suppression list are read: ``known.`` when
@@ -266,7 +307,7 @@ class Store:
     def planning(self) -> Iterator[Draft]:
         """Plan a campaign in one write transaction: all of it is stored, or nothing."""
         with self.transaction() as db:
-            yield Draft(db, self.ledger_table, self.known_schema)
+            yield Draft(db, self.ledger_table, self.known_schema, self.scratch)
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:

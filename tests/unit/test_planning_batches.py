@@ -62,6 +62,72 @@ def test_block_reading_matches_line_reading(tmp_path, monkeypatch):
     assert reader.sha256.hexdigest() == hashlib.sha256(data.encode()).hexdigest()
 
 
+@pytest.mark.parametrize("block", [7, 40, 100])
+def test_runs_of_bare_numbers_give_the_rows_of_line_by_line_reading(tmp_path, monkeypatch,
+                                                                    block):
+    # Blocks of numbers as written come as one run each, a block with any other line row
+    # by row: the same rows, line numbers and refusals either way.
+    monkeypatch.setattr(recipients, "BLOCK", block)
+    lines = [f"{13000000000 + i}" for i in range(30)]
+    lines[12:12] = ["13000000001\r", " 13000000002", "12345", "# note", "", "+8613000000003"]
+    lines[25] += "\r"
+    source = tmp_path / "numbers.txt"
+    source.write_bytes(("\n".join(lines) + "\n").encode())
+    reader, raw = recipients.open_source(str(source), "--phone-file")
+    with raw:
+        runs = list(recipients.phone_runs(reader))
+    rows = [row for run in runs
+            for row in (run.rows() if isinstance(run, recipients.Numbers) else [run])]
+    expected = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if text == "12345":
+            expected.append(("bad", number))
+        elif text and not text.startswith("#"):
+            expected.append((number, text))
+    assert [(r.line, r.phone) if isinstance(r, recipients.Row) else ("bad", r.line)
+            for r in rows] == expected
+    numbers = [run for run in runs if isinstance(run, recipients.Numbers)]
+    assert numbers and any(f"{13000000000 + 19}" in run.phones for run in numbers)  # a CR
+
+
+@pytest.mark.parametrize("json_each", [True, False], ids=["json_each", "no json_each"])
+def test_a_number_as_written_twice_in_runs_keeps_the_first_line(bulk, invoke, tmp_path,
+                                                                monkeypatch, json_each):
+    # Bare repeats, within one run and across runs (batches): the later lines are refused,
+    # by line number, dry run or not; with --skip-invalid both plan the same (the dry run's
+    # plan id confirms the real send) and the chunks stay full, in file order. The same
+    # with an SQLite without json_each (a build option before 3.38): row by row.
+    from sms_skill.campaign import store
+
+    monkeypatch.setattr(store, "_has_json_each", lambda: json_each)
+    count = campaign.PLAN_BATCH * 2 + 300
+    lines = [f"{13000000000 + i}" for i in range(count)]
+    repeats = {10: 3, campaign.PLAN_BATCH + 5: 2, campaign.PLAN_BATCH * 2 + 1: 4}
+    for at, of in sorted(repeats.items(), reverse=True):
+        lines.insert(at, lines[of])
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    options = ["send", "--phone-file", str(source), "-s", "S", "-t", "T"]
+    twice = [n for n, line in enumerate(lines, 1) if line in lines[:n - 1]]
+    assert len(twice) == 3
+    for prefix in ([], ["--dry-run"]):
+        refused = invoke(*prefix, *options)
+        assert refused.code == 2
+        assert all(f"line {n}: {lines[n - 1]} is listed twice" in refused.stderr
+                   for n in twice)
+    dry = invoke("--dry-run", *options, "--skip-invalid")
+    assert dry.code == 0, dry.stderr
+    assert (dry.json()["recipients"], dry.json()["skipped_rows"]) == (count, 3)
+    done = invoke(*options, "--skip-invalid", "--confirm", dry.json()["plan_id"],
+                  "--parallel", "1")
+    assert done.code == 0, done.stderr
+    assert sent_numbers(bulk) == [f"{13000000000 + i}" for i in range(count)]
+    calls = [list(c) for c in bulk.calls if "send-sms" in c]
+    sizes = [len(c[c.index("--phone-numbers") + 1].split(",")) for c in calls]
+    assert sizes == [1000] * (count // 1000) + [count % 1000]
+
+
 def test_only_a_dry_runs_scratch_database_skips_the_disk_syncs(tmp_path):
     from sms_skill.campaign.store import Store
 
