@@ -119,6 +119,7 @@ def stop_running(*, kill: bool = False) -> None:
 def run(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
         ) -> Completed:
     """Run ``argv`` (never through a shell) with stdin closed, capture output, parse JSON.
+    ``env`` is the child's whole environment (default: ours).
 
     The call is stopped after ``timeout`` seconds, or as soon as it prints more than
     OUTPUT_CAP on a stream. Everything it printed is redacted before anyone sees it.
@@ -129,13 +130,10 @@ def run(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = 
     stdin is an empty pipe, not a terminal or ``/dev/null``: the CLI only prompts to install
     a missing plugin when stdin is a character device, and a prompt must never block a run.
     """
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
     try:
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
+            stderr=subprocess.PIPE, env=env, start_new_session=True)
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
                                  install_hint()) from exc
