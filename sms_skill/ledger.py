@@ -27,6 +27,8 @@ from sms_skill.validation import mask
 if TYPE_CHECKING:  # the dry-run path computes message keys without opening any database
     import sqlite3
 
+    from sms_skill.database import Connection
+
 #: A send whose outcome is unknown (or that never recorded one) blocks the same message to
 #: the same recipient for this long.
 UNKNOWN_HOLD_SECONDS = 24 * 3600
@@ -255,15 +257,13 @@ def recent(db: sqlite3.Connection, keys: Iterable[str], since: float) -> dict[st
     return found
 
 
-def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
+def campaign_recent(db: Connection, campaign_id: str, since: float,
                     schema: str = "", chunk: int | None = None) -> dict[str, list[Past]]:
     """``recent`` for every row of a campaign (of one ``chunk``, if given), from
     ``schema``'s ledger (``known.``: an attached database's), leaving out the campaign's own
     sends; empty when that ledger predates the limits."""
-    have = {row[1] for row in db.execute(f"PRAGMA {schema}table_info(ledger)")}
-    if "template" not in have or not db.execute(
-            f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone() or (  # noqa: S608
-            _empty(db, f"{schema}ledger")):
+    if not (db.has_column("ledger", "template", schema)
+            and db.has_table("template_kinds", schema)) or _empty(db, f"{schema}ledger"):
         return {}
     found: dict[str, list[Past]] = {}
     in_chunk, chunk_args = chunk_filter(chunk)
