@@ -189,8 +189,8 @@ _DRAIN_SECONDS = 1.0
 
 class _Call:
     """A started call's output and end, watched by the calling thread alone: one selector
-    over both pipes and (on Linux) a pidfd that turns readable when it exits. Threads (a
-    reader per pipe, a waiter in waitpid) cost more CPU than the rest of the call, and
+    over both pipes and (on Linux) a pidfd that turns readable when it exits. Three threads
+    (a reader per pipe, a waiter in waitpid) cost as much CPU as the rest of the call, and
     ``Popen.wait(timeout)`` polls with sleeps growing to 50 ms, late by that much."""
 
     def __init__(self, proc: subprocess.Popen) -> None:
