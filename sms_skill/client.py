@@ -7,6 +7,7 @@ dry-run mode prints those commands instead of running anything.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -46,7 +47,9 @@ class Client:
         self.collect = collect
         #: Product calls started so far (an interrupted send before its call sent nothing).
         self.product_calls = 0
+        #: What the pre-check adds to the environment of every aliyun process.
         self._env: dict[str, str] = {}
+        self._child_env: dict[str, str] | None = None
         self._started = False
         self._ai_mode_session: AiModeSession | None = None
 
@@ -69,8 +72,14 @@ class Client:
         """Every aliyun process of the run, each bounded by the call timeout."""
         from sms_skill import runner
 
-        merged = {**self._env, **(env or {})}
-        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT), env=merged)
+        if self._child_env is None:  # once: nothing changes our environment during a run
+            self._child_env = {**os.environ, **self._env}
+        child_env = {**self._child_env, **env} if env else self._child_env
+        return runner.run(argv, timeout=tunables.seconds(tunables.CALL_TIMEOUT),
+                          env=child_env)
+
+    def _set_env(self, added: dict[str, str]) -> None:
+        self._env, self._child_env = dict(added), None
 
     def _config_call(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                      check: bool = True) -> Completed:
@@ -104,12 +113,12 @@ class Client:
             if fresh:
                 self.report(f"credentials: found in {source}")
                 result.steps.append({"step": "credentials", "ok": True, "detail": source})
-            self._env = dict(result.env)
+            self._set_env(result.env)
             self._begin()
             stage = "plugin-update"
             if needs_plugins:
                 result = steps.plugins(result)
-                self._env = dict(result.env)
+                self._set_env(result.env)
         except EnvironmentProblem as exc:
             if fresh:  # the precheck command reports each step so far and the failed one
                 failed = {"step": stage, "ok": False, "detail": str(exc)}

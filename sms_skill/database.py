@@ -49,6 +49,29 @@ class Connection(sqlite3.Connection):
 
     path: Path
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._present: set[tuple[str, str, str]] = set()
+
+    def has_table(self, name: str, schema: str = "") -> bool:
+        """Whether ``schema``'s table ``name`` exists (``known.``: an attached database)."""
+        return self._has(schema, name, "", lambda: self.execute(
+            f"SELECT 1 FROM {schema}sqlite_master WHERE type='table' AND name=?",  # noqa: S608
+            (name,)).fetchone() is not None)
+
+    def has_column(self, table: str, column: str, schema: str = "") -> bool:
+        """Whether ``schema``'s ``table`` exists with ``column``."""
+        return self._has(schema, table, column, lambda: any(
+            row[1] == column for row in self.execute(f"PRAGMA {schema}table_info({table})")))
+
+    def _has(self, schema: str, table: str, column: str, probe) -> bool:
+        """A schema probe, remembered once true (tables and columns are never dropped),
+        asked again while false: another run may create them at any time."""
+        key = (schema, table, column)
+        if key not in self._present and probe():
+            self._present.add(key)
+        return key in self._present
+
     def _guard(self, method, *args):
         try:
             return method(self, *args)

@@ -27,6 +27,8 @@ from sms_skill.validation import mask
 if TYPE_CHECKING:  # the dry-run path computes message keys without opening any database
     import sqlite3
 
+    from sms_skill.database import Connection
+
 #: A send whose outcome is unknown (or that never recorded one) blocks the same message to
 #: the same recipient for this long.
 UNKNOWN_HOLD_SECONDS = 24 * 3600
@@ -52,10 +54,12 @@ ADDED_COLUMNS = {"ledger": ["sign_name TEXT", "template TEXT"]}
 CODE, NOTICE = "code", "notice"
 
 #: The WHERE clause of an entry that blocks a new send: ok within the window, or pending
-#: or unknown within the hold. Parameters: ``_blocking_since``. The first bound, the older
-#: of the two, makes one index range per recipient (without it, one per state).
-_BLOCKING = ("l.at>=? AND ((l.state='ok' AND l.at>=?) OR "
-             "(l.state IN ('pending','unknown') AND l.at>=?))")
+#: or unknown within the hold. Parameters: ``_blocking_args``. Its first bound, the earlier of
+#: the two, makes one range of the (recipient, message, at) index per recipient; the others
+#: (``+l.at``: no index bound) only filter it. Without it SQLite probes the index once per
+#: branch of the OR, twice per recipient.
+_BLOCKING = ("l.at>=? AND ((l.state='ok' AND +l.at>=?) OR "
+             "(l.state IN ('pending','unknown') AND +l.at>=?))")
 
 
 def message_key(sign_name: str | None, template_code: str, params: object) -> str:
@@ -69,8 +73,7 @@ def _since(now: float) -> tuple[float, float]:
     return now - tunables.seconds(tunables.DUPLICATE_WINDOW), now - UNKNOWN_HOLD_SECONDS
 
 
-def _blocking_since(now: float) -> tuple[float, float, float]:
-    """``_BLOCKING``'s parameters: the older bound, then ok_since and unknown_since."""
+def _blocking_args(now: float) -> tuple[float, float, float]:
     ok_since, unknown_since = _since(now)
     return min(ok_since, unknown_since), ok_since, unknown_since
 
@@ -143,13 +146,13 @@ def _readable(key: str) -> str:
 def check(db: sqlite3.Connection, spellings: Sequence[str], keys: Sequence[str],
           messages: Sequence[str], now: float | None = None) -> Conflicts:
     """The blocking entries for a few recipients (one single or batch send)."""
-    since = _blocking_since(now or time.time())
+    blocking = _blocking_args(now or time.time())
     found = Conflicts(total=len(keys))
     for spelling, key, message in zip(spellings, keys, messages):
         for state, origin, biz_id in db.execute(
                 f"SELECT l.state, l.origin, l.biz_id FROM ledger l WHERE l.recipient=? "  # noqa: S608
                 f"AND l.message=? AND {_BLOCKING} ORDER BY l.state='ok' DESC",
-                (key, message, *since)):
+                (key, message, *blocking)):
             found._add(spelling, key, state, origin, biz_id)
     return found
 
@@ -166,7 +169,7 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
                        table: str = "ledger") -> Conflicts:
     """The blocking entries of other sends for the rows of a campaign (or of one chunk),
     from ``table`` (``known.ledger``: an attached database's)."""
-    since = _blocking_since(now or time.time())
+    blocking = _blocking_args(now or time.time())
     found = Conflicts(total=total)
     if _empty(db, table):  # nothing to look up, row by row
         return found
@@ -176,7 +179,7 @@ def campaign_conflicts(db: sqlite3.Connection, campaign_id: str, total: int,
         f"JOIN {table} l ON l.recipient=r.key AND l.message=r.message "
         f"WHERE r.campaign_id=? {in_chunk}AND l.origin!=? AND {_BLOCKING} "
         f"ORDER BY r.line, l.state='ok' DESC",
-        (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, *since))
+        (campaign_id, *(() if chunk is None else (chunk,)), campaign_id, *blocking))
     for phone, key, state, origin, biz_id in rows:
         found._add(phone, key, state, origin, biz_id)
     if chunk is not None and found:
@@ -192,7 +195,8 @@ def _empty(db: sqlite3.Connection, table: str) -> bool:
 
 def prune(db: sqlite3.Connection, now: float | None = None) -> None:
     """Forget entries too old to block anything."""
-    db.execute("DELETE FROM ledger WHERE at<?", _blocking_since(now or time.time())[:1])
+    ok_since, unknown_since = _since(now or time.time())
+    db.execute("DELETE FROM ledger WHERE at<?", (min(ok_since, unknown_since),))
 
 
 def forget(db: sqlite3.Connection, before: float) -> None:
@@ -261,15 +265,13 @@ def recent(db: sqlite3.Connection, keys: Iterable[str], since: float) -> dict[st
     return found
 
 
-def campaign_recent(db: sqlite3.Connection, campaign_id: str, since: float,
+def campaign_recent(db: Connection, campaign_id: str, since: float,
                     schema: str = "", chunk: int | None = None) -> dict[str, list[Past]]:
     """``recent`` for every row of a campaign (of one ``chunk``, if given), from
     ``schema``'s ledger (``known.``: an attached database's), leaving out the campaign's own
     sends; empty when that ledger predates the limits."""
-    have = {row[1] for row in db.execute(f"PRAGMA {schema}table_info(ledger)")}
-    if "template" not in have or not db.execute(
-            f"SELECT 1 FROM {schema}sqlite_master WHERE name='template_kinds'").fetchone() or (  # noqa: S608
-            _empty(db, f"{schema}ledger")):
+    if not (db.has_column("ledger", "template", schema)
+            and db.has_table("template_kinds", schema)) or _empty(db, f"{schema}ledger"):
         return {}
     found: dict[str, list[Past]] = {}
     in_chunk, chunk_args = chunk_filter(chunk)

@@ -85,7 +85,7 @@ def interpret(done: Completed, *, action: str, is_send: bool, recipient: str = "
         raise OutcomeUnknown(f"{label}: aliyun printed an answer but exited {done.returncode}"
                              f" ({_first_line(done.stderr)}); the two contradict each other,"
                              " so the outcome is unknown.", status_hint(recipient))
-    if done.returncode != 0 or "ERROR:" in done.error_text and done.data is None:
+    if done.returncode != 0 or done.data is None and "ERROR:" in done.error_text:
         _raise_cli_error(done, label=label, is_send=is_send, recipient=recipient)
     data = done.data
     if not isinstance(data, dict):

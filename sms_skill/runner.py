@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import selectors
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -117,6 +119,7 @@ def stop_running(*, kill: bool = False) -> None:
 def run(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None,
         ) -> Completed:
     """Run ``argv`` (never through a shell) with stdin closed, capture output, parse JSON.
+    ``env`` is the child's whole environment (default: ours).
 
     The call is stopped after ``timeout`` seconds, or as soon as it prints more than
     OUTPUT_CAP on a stream. Everything it printed is redacted before anyone sees it.
@@ -127,40 +130,35 @@ def run(argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = 
     stdin is an empty pipe, not a terminal or ``/dev/null``: the CLI only prompts to install
     a missing plugin when stdin is a character device, and a prompt must never block a run.
     """
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
     try:
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
+            stderr=subprocess.PIPE, env=env, start_new_session=True)
     except FileNotFoundError as exc:
         raise EnvironmentProblem("the aliyun CLI is not installed (not found on PATH);",
                                  install_hint()) from exc
     except OSError as exc:  # E2BIG and the like: the command could not start at all
         raise EnvironmentProblem(f"could not start aliyun ({exc.strerror});",
                                  f"run `{prog.name()} precheck`.") from exc
-    streams = {"stdout": _Capture(proc, proc.stdout), "stderr": _Capture(proc, proc.stderr)}
-    reaper = _Reaper(proc)
+    call = _Call(proc)
     timed_out = False
     with _RUNNING_LOCK:
         _RUNNING.add(proc)
     try:
         proc.stdin.close()
-        if not reaper.ended_within(timeout):
+        if not call.ended_within(timeout):
             timed_out = True
-            _stop(proc, reaper)
+            call.stop()
     except BaseException:  # interrupted: the call must not outlive the run
-        _stop(proc, reaper)
+        call.stop()
         raise
     finally:
         with _RUNNING_LOCK:
             _RUNNING.discard(proc)
         _signal_group(proc, signal.SIGKILL)  # whatever it left behind
-        for capture in streams.values():
-            capture.join()
-    out, err = (redaction.redact(c.text()) for c in streams.values())
-    truncated = any(c.truncated for c in streams.values())
+        call.drain()
+    out, err = (redaction.redact(c.text()) for c in call.captures)
+    truncated = any(c.truncated for c in call.captures)
     done = Completed(list(argv), None if timed_out else proc.returncode, out, err, timeout,
                      timed_out=timed_out, truncated=truncated)
     if not (timed_out or truncated):
@@ -181,66 +179,135 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
         pass  # all gone already
 
 
-class _Reaper:
-    """Waits for the process in a thread blocked in waitpid, not with ``wait(timeout)``:
-    that one polls with sleeps growing to 50 ms, adding up to 50 ms to every call (and a
-    campaign's chunks wait on their calls one after another)."""
+#: Without a pidfd (not Linux), how often a call still holding its pipes is checked for its
+#: end; once they are closed, its end is waited for in waitpid.
+_EXIT_POLL_SECONDS = 0.05
+#: After the call ended, how long a grandchild that left its group (setsid) and holds its
+#: pipes open may keep the run waiting.
+_DRAIN_SECONDS = 1.0
+
+
+class _Call:
+    """A started call's output and end, watched by the calling thread alone: one selector
+    over both pipes and (on Linux) a pidfd that turns readable when it exits. Three threads
+    (a reader per pipe, a waiter in waitpid) cost as much CPU as the rest of the call, and
+    ``Popen.wait(timeout)`` polls with sleeps growing to 50 ms, late by that much."""
 
     def __init__(self, proc: subprocess.Popen) -> None:
         self._proc = proc
-        self.exited = threading.Event()
-        self._hung = False
-        threading.Thread(target=self._reap, name="aliyun-wait", daemon=True).start()
-
-    def _reap(self) -> None:
-        try:
-            self._proc.wait()
-        except subprocess.TimeoutExpired:  # a stand-in process (tests) playing a hung one
-            self._hung = True
-        finally:
-            self.exited.set()
+        self._ended = False
+        self.captures = (_Capture(proc.stdout), _Capture(proc.stderr))
+        self._selector = selectors.DefaultSelector()
+        for capture in self.captures:
+            if capture.fd is None:  # a stand-in's buffer (tests): read at once, never blocks
+                self._keep(capture, capture.stream.read(OUTPUT_CAP + 1))
+            else:
+                self._selector.register(capture.fd, selectors.EVENT_READ, capture)
+        self._pidfd = _pidfd(proc)
+        if self._pidfd is not None:
+            self._selector.register(self._pidfd, selectors.EVENT_READ, None)
 
     def ended_within(self, timeout: float) -> bool:
-        return self.exited.wait(timeout) and not self._hung
+        """Read what it prints until it ends, for at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self._has_ended():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if not self._selector.get_map():  # pipes closed, no pidfd: waitpid
+                return self._wait(left)
+            self._read(left if self._pidfd is not None else min(left, _EXIT_POLL_SECONDS))
+        return True
+
+    def stop(self) -> None:
+        _signal_group(self._proc, signal.SIGKILL)
+        self.ended_within(5)  # unkillable (uninterruptible sleep): the run goes on without it
+
+    def drain(self) -> None:
+        """What is left in the pipes once the call ended, then every descriptor closed: a
+        pipe still open after ``_DRAIN_SECONDS`` is given up."""
+        try:
+            if self._pidfd is not None and self._pidfd in self._selector.get_map():
+                self._selector.unregister(self._pidfd)
+            deadline = time.monotonic() + _DRAIN_SECONDS
+            while self._selector.get_map() and (left := deadline - time.monotonic()) > 0:
+                self._read(left)
+        finally:
+            self._selector.close()
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+            for capture in self.captures:
+                capture.stream.close()
+
+    def _read(self, timeout: float) -> None:
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:  # the pidfd: it exited
+                self._selector.unregister(key.fd)
+                continue
+            try:
+                chunk = os.read(key.fd, _READ_SIZE)
+            except OSError:  # closed under us: keep what was read
+                chunk = b""
+            if not (chunk and self._keep(key.data, chunk)):
+                self._selector.unregister(key.fd)
+
+    def _keep(self, capture: _Capture, chunk: bytes) -> bool:
+        """Keep what it printed; False when that was all (or past the cap: it is stopped)."""
+        if not capture.keep(chunk):
+            _signal_group(self._proc, signal.SIGKILL)
+            return False
+        return bool(chunk)
+
+    def _has_ended(self) -> bool:
+        if not self._ended:
+            try:
+                self._ended = self._proc.poll() is not None
+            except subprocess.TimeoutExpired:  # a stand-in process (tests) playing a hung one
+                pass
+        return self._ended
+
+    def _wait(self, timeout: float) -> bool:
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        self._ended = True
+        return True
 
 
-def _stop(proc: subprocess.Popen, reaper: _Reaper) -> None:
-    _signal_group(proc, signal.SIGKILL)
-    reaper.exited.wait(5)  # unkillable (uninterruptible sleep): the run goes on without it
+def _pidfd(proc: subprocess.Popen) -> int | None:
+    """A descriptor that turns readable when the call exits (Linux 5.3+), or None."""
+    if type(proc) is not subprocess.Popen or not hasattr(os, "pidfd_open"):
+        return None
+    try:
+        return os.pidfd_open(proc.pid)
+    except OSError:  # an older kernel, or already reaped
+        return None
 
 
 class _Capture:
-    """Reads one of the child's streams in a thread, keeping at most OUTPUT_CAP bytes; past
-    that it stops the child."""
+    """What the child printed on one stream, at most OUTPUT_CAP bytes."""
 
-    def __init__(self, proc: subprocess.Popen, stream) -> None:
-        self._proc, self._stream = proc, stream
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        try:
+            self.fd: int | None = stream.fileno()
+        except (OSError, ValueError):  # io.UnsupportedOperation: not an OS pipe
+            self.fd = None
         self._parts: list[bytes] = []
         self._size = 0
         self.truncated = False
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
 
-    def _read(self) -> None:
-        read = getattr(self._stream, "read1", self._stream.read)
-        try:
-            while chunk := read(_READ_SIZE):
-                if self._size + len(chunk) > OUTPUT_CAP:
-                    self.truncated = True
-                    self._parts.append(chunk[:OUTPUT_CAP - self._size])
-                    _signal_group(self._proc, signal.SIGKILL)
-                    return
-                self._parts.append(chunk)
-                self._size += len(chunk)
-        except (OSError, ValueError):
-            return  # the pipe was closed under us: keep what was read
-
-    def join(self) -> None:
-        # Its group is gone by now; a grandchild that left it (setsid) and holds the pipe
-        # open must not hold the run: give up soon.
-        self._thread.join(timeout=1)
-        if not self._thread.is_alive():
-            self._stream.close()
+    def keep(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; False past the cap (the part that fits is kept)."""
+        if self._size + len(chunk) > OUTPUT_CAP:
+            self.truncated = True
+            self._parts.append(chunk[:OUTPUT_CAP - self._size])
+            self._size = OUTPUT_CAP
+            return False
+        self._parts.append(chunk)
+        self._size += len(chunk)
+        return True
 
     def text(self) -> str:
         return b"".join(self._parts).decode("utf-8", "replace")

@@ -20,6 +20,8 @@ from sms_skill.validation import mask, recipient_key
 if TYPE_CHECKING:
     import sqlite3
 
+    from sms_skill.database import Connection
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppressed (
     key TEXT PRIMARY KEY, number TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL
@@ -63,10 +65,9 @@ def entries(db: sqlite3.Connection, *, unmask: bool = False) -> list[dict]:
                 "SELECT number, reason, at FROM suppressed ORDER BY at DESC, number")]
 
 
-def suppressed(db: sqlite3.Connection, keys: Iterable[str], schema: str = "") -> set[str]:
+def suppressed(db: Connection, keys: Iterable[str], schema: str = "") -> set[str]:
     """The keys among ``keys`` on the list (``schema``: an attached database's list)."""
-    if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
-                      ).fetchone():
+    if not db.has_table("suppressed", schema):
         return set()
     found = set()
     for key in set(keys):
@@ -75,11 +76,10 @@ def suppressed(db: sqlite3.Connection, keys: Iterable[str], schema: str = "") ->
     return found
 
 
-def campaign_suppressed(db: sqlite3.Connection, campaign_id: str, schema: str = "",
+def campaign_suppressed(db: Connection, campaign_id: str, schema: str = "",
                         chunk: int | None = None) -> set[str]:
     """The keys of a campaign's rows (of one ``chunk``, if given) that are on the list."""
-    if not db.execute(f"SELECT 1 FROM {schema}sqlite_master WHERE name='suppressed'"  # noqa: S608
-                      ).fetchone() or not db.execute(
+    if not db.has_table("suppressed", schema) or not db.execute(
             f"SELECT 1 FROM {schema}suppressed LIMIT 1").fetchone():  # noqa: S608
         return set()
     # The chunk's condition only when given: (? IS NULL OR ...) would scan every row.

@@ -289,8 +289,7 @@ class Store:
         if known is not None and known.exists():
             self._db.execute("ATTACH DATABASE ? AS known", (str(known),))
             self.known_schema = "known."
-            if self._db.execute("SELECT 1 FROM known.sqlite_master WHERE name='ledger'"
-                                ).fetchone():
+            if self._db.has_table("ledger", "known."):
                 self.ledger_table = "known.ledger"
         self.prune(tunables.retention_cutoff())  # the documented retention
 

@@ -170,6 +170,35 @@ def test_entries_too_old_to_block_anything_are_forgotten(store):
     assert left == ["8613900139000"]  # still blocks while its outcome may be unknown
 
 
+@pytest.mark.parametrize(("window", "ok_age", "unknown_age", "blocked"), [
+    (600, 300, 3600, {"ok", "unknown"}),  # the default: 10 min for ok, 24 h for unknown
+    (600, 900, 25 * 3600, set()),
+    (3 * 86400, 2 * 86400, 3600, {"ok", "unknown"}),  # a window longer than the hold
+    (3 * 86400, 4 * 86400, 2 * 86400, set()),
+])
+def test_entries_block_within_their_own_window_at_a_call_and_at_a_single_send(
+        store, monkeypatch, window, ok_age, unknown_age, blocked):
+    import time
+
+    from sms_skill import ledger
+
+    monkeypatch.setenv("SMS_SKILL_DUPLICATE_WINDOW", str(window))
+    campaign_id = planned(store, NUMBERS[:2], "f")
+    message = store.execute("SELECT message FROM campaign_rows WHERE campaign_id=?",
+                            (campaign_id,))[0][0]
+    keys = {"ok": recipient_key(NUMBERS[0]), "unknown": recipient_key(NUMBERS[1])}
+    now = time.time()
+    with store.transaction() as db:
+        for state, age in (("ok", ok_age), ("unknown", unknown_age)):
+            ledger.record(db, [keys[state]], [message], f"send-{state}", now=now - age)
+            ledger.settle(db, f"send-{state}", 0, state)
+        found = ledger.campaign_conflicts(db, campaign_id, 2, now, chunk=0)
+        single = {state: bool(ledger.check(db, [key], [key], [message], now))
+                  for state, key in keys.items()}
+    assert {state for state, key in keys.items() if key in found.recipients} == blocked
+    assert {state for state, hit in single.items() if hit} == blocked
+
+
 def test_after_a_duplicate_chunk_the_next_step_is_skip_sent_not_resume(store):
     from sms_skill.campaign import outcome_error, summary
 

@@ -88,3 +88,22 @@ def test_two_campaigns_at_once_send_one_code_per_minute_to_a_number():
         assert second.refused is None
         assert [b.number for b in second.left_out.over_limit] == [NUMBERS[0]]
         assert [phone for phone, _, _ in store.chunk_rows(ids[1], 0)] == [NUMBERS[2]]
+
+
+def test_a_suppression_list_made_by_another_run_mid_campaign_is_seen():
+    """A run's store remembers the tables it found, not the ones it did not: the list made
+    meanwhile (another process's ``suppression add``) counts from the next chunk on."""
+    from sms_skill import suppression
+    from sms_skill.campaign import current_owner
+
+    with Store() as store:
+        ids = [plan(store, kind="send", rows=[Row(1, number)], source="--phone-file",
+                    source_sha256=lambda: "file", template_code="SMS_1", sign_name="S",
+                    template_param=f'{{"n":"{n}"}}', out_id=None,
+                    skip_invalid=False).campaign_id
+               for n, number in enumerate(NUMBERS[:2])]
+        me = current_owner()
+        assert not store.begin(store.campaign(ids[0]), 0, me, 1).left_out.count
+        assert suppression.add_numbers([NUMBERS[1]]) == {"added": 1}
+        second = store.begin(store.campaign(ids[1]), 0, me, 1)
+        assert second.left_out.suppressed == 1 and second.refused
