@@ -66,9 +66,11 @@ def end_process(code: int) -> None:
     import sys
 
     threading = sys.modules.get("threading")
-    if (threading is not None and threading.active_count() > 1) or not hasattr(
-            atexit, "_run_exitfuncs"):
-        sys.exit(code)  # threads to wait for, or a Python without the hook: the usual way
+    if ((threading is not None and threading.active_count() > 1) or sys.getprofile()
+            or sys.gettrace() or not hasattr(atexit, "_run_exitfuncs")):
+        # Threads to wait for, a profiler or coverage to write its report at exit, or a
+        # Python without the hook: the usual way.
+        sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -18,6 +18,8 @@ from sms_skill import validation as v
 from sms_skill.errors import InputError
 
 RESERVED_COLUMNS = {"phone", "sign_name", "template_param"}
+#: A line longer than this is no row of numbers or CSV (csv's own field limit is 128 KiB).
+LONGEST_LINE = 1 << 20
 BLOCK = 1 << 18  # bytes read at a time (a block of numbers: ~22,000 strings in memory)
 #: Lines (joined by LF) that are each a mainland number as written, or with a CR after it.
 _BARE_LINES = re.compile(r"1[3-9][0-9]{9}\r?(?:\n1[3-9][0-9]{9}\r?)*")
@@ -84,6 +86,12 @@ class HashingReader(io.TextIOBase):
             block = rest + block
             end = block.rfind(b"\n") + 1
             if not end:
+                if len(block) > LONGEST_LINE:  # a binary file, say: not held whole
+                    raise InputError(self._option, f"line {self._lines + 1} runs past "
+                                     f"{LONGEST_LINE >> 20} MiB without a line end: this is "
+                                     "not a file of numbers or a CSV; nothing was sent;",
+                                     "give one number per line, or a CSV with a phone "
+                                     "column.")
                 rest = block
                 continue
             block, rest = block[:end], block[end:]

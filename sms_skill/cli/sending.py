@@ -18,6 +18,16 @@ from sms_skill.cli import (
 from sms_skill.errors import InputError, SkillError
 
 
+def resend_options(func: Callable) -> Callable:
+    """--force and --skip-sent: what to do about numbers that got the message recently."""
+    func = click.option("--skip-sent", is_flag=True,
+                        help="Leave out the numbers that got, or may have got, this message "
+                             "recently and send to the others.")(func)
+    return click.option("--force", is_flag=True,
+                        help="Send even to numbers that got, or may have got, this message "
+                             "recently.")(func)
+
+
 def bulk_options(func: Callable) -> Callable:
     for option in reversed([
         click.option("--resume", "resume_id", metavar="ID",
@@ -151,11 +161,7 @@ def _not_both(force: bool, skip_sent: bool) -> None:
 @click.option("--verify", is_flag=True,
               help="Refuse unless signature and template are approved and every template "
                    "variable has a value (exit 4).")
-@click.option("--force", is_flag=True,
-              help="Send even to numbers that got, or may have got, this message recently.")
-@click.option("--skip-sent", is_flag=True,
-              help="Leave out the numbers that got, or may have got, this message recently "
-                   "and send to the others.")
+@resend_options
 @bulk_options
 @run_operation(outcome=campaign_outcome)
 def send(client, phone_numbers, phone_file, sign_name, template_code, template_param, out_id,
@@ -209,11 +215,7 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
 @click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
 @click.option("--verify", is_flag=True,
               help="Refuse unless every signature and the template are approved (exit 4).")
-@click.option("--force", is_flag=True,
-              help="Send even to numbers that got, or may have got, this message recently.")
-@click.option("--skip-sent", is_flag=True,
-              help="Leave out the numbers that got, or may have got, this message recently "
-                   "and send to the others.")
+@resend_options
 @bulk_options
 @run_operation(outcome=campaign_outcome)
 def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,

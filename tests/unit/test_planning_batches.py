@@ -222,3 +222,17 @@ def test_a_dry_run_finds_the_bad_rows_and_the_plan_of_the_real_run(bulk, invoke,
     assert real.code == 0, real.stderr
     unique = list(dict.fromkeys(n[-11:] for n in lines if n != "12345"))
     assert sent_numbers(bulk) == unique
+
+
+@pytest.mark.parametrize("kind", ["send", "batch-send"])
+def test_a_line_without_end_is_refused_before_it_is_held_whole(invoke, tmp_path, kind):
+    """A binary file given by mistake: refused at its first MiB, not read whole (its
+    lines were joined again on every block read, in time and memory growing with the
+    square of the line)."""
+    source = tmp_path / "data.bin"
+    source.write_bytes(b"phone\n" + b"13800138000\n" * 4 + b"1" * (3 << 20))
+    option = "--phone-file" if kind == "send" else "--csv"
+    result = invoke("--dry-run", kind, option, str(source), "-s", "S", "-t", "T",
+                    "--skip-invalid")
+    assert result.code == 2 and result.stdout == ""
+    assert f"{option}: line 6 runs past 1 MiB without a line end" in result.stderr

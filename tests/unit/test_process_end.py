@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from sms_skill import __version__
 from tests.conftest import ROOT
 
 ENDING = """
@@ -40,3 +41,17 @@ def test_a_thread_still_running_is_waited_for():
     assert done.returncode == 5
     assert done.stdout == "result and the thread finished"
     assert "exit handler ran" in done.stderr
+
+
+def test_a_profiler_still_writes_its_report(tmp_path):
+    """Under cProfile (or coverage) the run ends the usual way: the report is written at
+    exit, which skipping the teardown would lose."""
+    report = tmp_path / "run.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(report), "-m",
+                           "sms_skill", "--version"], capture_output=True, text=True,
+                          cwd=tmp_path, check=False,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                               "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == __version__  # it ran
+    assert report.stat().st_size > 0
