@@ -314,7 +314,7 @@ Group.group_class = Group
 #: Each subcommand: the module of this package that defines it, and its line in the command
 #: list (the list is shown without importing them).
 SUBCOMMANDS = {
-    "batch-send": ("sending", "Per-recipient signatures and variables, or a whole CSV."),
+    "batch-send": ("batch", "Per-recipient signatures and variables, or a whole CSV."),
     "campaign": ("campaigns", "Campaigns of files: list, show, reconcile, retry."),
     "explain": ("diagnostics", "Meaning and next step for an error code."),
     "history": ("records", "The journal of sends: when, to whom, BizId, outcome."),

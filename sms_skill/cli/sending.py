@@ -1,4 +1,5 @@
-"""send and batch-send: one message, a batch, or a file sent as a campaign."""
+"""send: one message to listed numbers, or a file sent as a campaign; what batch-send
+shares with it."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def progress():
     return on_chunk
 
 
-def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
+def start_bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
     from sms_skill import campaign
     from sms_skill.validation import int_range
 
@@ -122,7 +123,7 @@ def _bulk(client, kind, source, resume_id, *, parallel, rate, **fields):
                           on_plan=on_plan, on_chunk=progress(), **fields)
 
 
-def _one_source(**given: object) -> None:
+def one_source(**given: object) -> None:
     named = [name for name, value in given.items() if value is not None]
     if len(named) != 1:
         listed = ", ".join(given)
@@ -130,7 +131,7 @@ def _one_source(**given: object) -> None:
                          f"give exactly one of {listed}")
 
 
-def _file_only(source: str, **given: object) -> None:
+def file_only(source: str, **given: object) -> None:
     """Refuse campaign options on a send without a file: they would be ignored (and
     --confirm would then gate nothing)."""
     for name, value in given.items():
@@ -141,7 +142,7 @@ def _file_only(source: str, **given: object) -> None:
                              "a send to listed numbers shows its exact command with --dry-run.")
 
 
-def _not_both(force: bool, skip_sent: bool) -> None:
+def not_both(force: bool, skip_sent: bool) -> None:
     if force and skip_sent:
         raise InputError("--skip-sent", "cannot be combined with --force: --force sends to "
                          "everyone again, --skip-sent only to those not reached; choose one")
@@ -181,74 +182,19 @@ def send(client, phone_numbers, phone_file, sign_name, template_code, template_p
       {prog} send --phone-file numbers.txt -s MySign -t SMS_123456 --confirm plan-0123abcd...
       {prog} send --resume 20261126-a1b2c3
     """
-    _one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
+    one_source(**{"--phone-numbers": phone_numbers, "--phone-file": phone_file,
                    "--resume": resume_id})
-    _not_both(force, skip_sent)
+    not_both(force, skip_sent)
     if not resume_id:
         required(sign_name, "--sign-name")
         required(template_code, "--template-code")
     if phone_numbers is not None:
-        _file_only("--phone-numbers", confirm=confirm, template_text=template_text,
+        file_only("--phone-numbers", confirm=confirm, template_text=template_text,
                    skip_invalid=skip_invalid, rate=rate, parallel=parallel)
         return ops().send(client, phone_numbers, sign_name, template_code, template_param,
                            out_id, verify=verify, force=force, skip_sent=skip_sent)
-    return _bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
+    return start_bulk(client, "send", phone_file, resume_id, parallel=parallel, rate=rate,
                  confirm=confirm, price=price, template_text=template_text,
                  template_code=template_code, sign_name=sign_name,
                  template_param=template_param, out_id=out_id, skip_invalid=skip_invalid,
                  force=force, skip_sent=skip_sent, verify=verify)
-
-
-@cli.command("batch-send")
-@click.option("--phone-number-json", metavar="JSON", help="JSON array of numbers, at most 100.")
-@click.option("--sign-name-json", metavar="JSON",
-              help="JSON array of signatures, one per number.")
-@click.option("--csv", "csv_file", metavar="FILE",
-              help="CSV with phone, sign_name (or -s) and the variables (a template_param "
-                   "JSON column, or one column each); - for stdin. Chunks of 100.")
-@click.option("-s", "--sign-name", help="With --csv: the signature for rows without one.")
-@click.option("-t", "--template-code", help="Template code shared by all.")
-@click.option("--template-param-json", metavar="JSON",
-              help="JSON array of variable objects, one per number.")
-@click.option("--sms-up-extend-code-json", metavar="JSON",
-              help="JSON array of upstream extension codes, one per number.")
-@click.option("-o", "--out-id", help="Your own tracking id (under 256 characters).")
-@click.option("--verify", is_flag=True,
-              help="Refuse unless every signature and the template are approved (exit 4).")
-@resend_options
-@bulk_options
-@run_operation(outcome=campaign_outcome)
-def batch_send(client, phone_number_json, sign_name_json, csv_file, sign_name, template_code,
-               template_param_json, sms_up_extend_code_json, out_id, verify, force,
-               skip_sent, resume_id, skip_invalid, parallel, rate, confirm, price,
-               template_text):
-    """Send per-recipient signatures and variables to up to 100 numbers (SendBatchSms),
-    or to every row of a CSV file as a resumable campaign.
-
-    \b
-    Examples:
-      {prog} batch-send --phone-number-json '["13800138000","13900139000"]' \\
-        --sign-name-json '["SignA","SignB"]' -t SMS_123456 \\
-        --template-param-json '[{"code":"111111"},{"code":"222222"}]'
-      {prog} batch-send --csv customers.csv -s MySign -t SMS_123456
-    """
-    _one_source(**{"--phone-number-json": phone_number_json, "--csv": csv_file,
-                   "--resume": resume_id})
-    _not_both(force, skip_sent)
-    if not resume_id:
-        required(template_code, "--template-code")
-    if phone_number_json is not None:
-        required(sign_name_json, "--sign-name-json")
-        _file_only("--phone-number-json", confirm=confirm, template_text=template_text,
-                   skip_invalid=skip_invalid, rate=rate, parallel=parallel)
-        if sign_name is not None:
-            raise InputError("--sign-name", "goes with --csv (the default signature of its "
-                             "rows); with --phone-number-json give --sign-name-json")
-        return ops().batch_send(client, phone_number_json, sign_name_json, template_code,
-                                 template_param_json, sms_up_extend_code_json, out_id,
-                                 verify=verify, force=force, skip_sent=skip_sent)
-    return _bulk(client, "batch", csv_file, resume_id, parallel=parallel, rate=rate,
-                 confirm=confirm, price=price, template_text=template_text,
-                 template_code=template_code, sign_name=sign_name, out_id=out_id,
-                 skip_invalid=skip_invalid, force=force, skip_sent=skip_sent, verify=verify)
-
