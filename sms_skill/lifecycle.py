@@ -66,8 +66,12 @@ def end_process(code: int) -> None:
     import sys
 
     threading = sys.modules.get("threading")
-    if ((threading is not None and threading.active_count() > 1) or sys.getprofile()
-            or sys.gettrace() or not hasattr(atexit, "_run_exitfuncs")):
+    # (Python 3.12+: cProfile and coverage may watch through sys.monitoring, tools 0 to 5.)
+    monitoring = getattr(sys, "monitoring", None)
+    watched = sys.getprofile() or sys.gettrace() or (
+        monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6)))
+    if ((threading is not None and threading.active_count() > 1) or watched
+            or not hasattr(atexit, "_run_exitfuncs")):
         # Threads to wait for, a profiler or coverage to write its report at exit, or a
         # Python without the hook: the usual way.
         sys.exit(code)
