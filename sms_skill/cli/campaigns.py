@@ -124,7 +124,7 @@ def _campaign_reconcile_outcome(result: object) -> SkillError | None:
 
 @campaign.command("reconcile")
 @click.argument("campaign_id", metavar="ID")
-@click.option("--min-age", default=120, show_default=True,
+@click.option("--min-age", type=INTEGER, default=120, show_default=True,
               help="Seconds a chunk without a receipt must be old before it counts as "
                    "never sent.")
 @run_operation(outcome=_campaign_reconcile_outcome)

@@ -9,6 +9,7 @@ import click
 
 from sms_skill import validation
 from sms_skill.cli import (
+    INTEGER,
     Group,
     checked_target,
     clean_up_dead_runs,
@@ -33,7 +34,7 @@ def _reconcile_outcome(result: object) -> SkillError | None:
 
 
 @cli.command()
-@click.option("--min-age", default=120, show_default=True,
+@click.option("--min-age", type=INTEGER, default=120, show_default=True,
               help="Seconds a send without a receipt must be old before it counts as "
                    "never sent.")
 @run_operation(outcome=_reconcile_outcome)
@@ -52,7 +53,8 @@ def reconcile(client, min_age):
 
 
 @cli.group(cls=Group, invoke_without_command=True)
-@click.option("--limit", default=20, show_default=True, help="How many sends, newest first.")
+@click.option("--limit", type=INTEGER, default=20, show_default=True,
+              help="How many sends, newest first.")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
 @click.option("--chunks", "with_chunks", is_flag=True,
               help="Also one line per campaign chunk (campaigns show one line each).")

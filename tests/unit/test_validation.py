@@ -178,3 +178,32 @@ def test_send_options_that_would_be_ignored_or_contradict_are_refused(invoke, fp
     result = invoke(*args)
     assert result.code == 2 and option in result.stderr, result.stderr
     assert not fp.calls
+
+
+@pytest.mark.parametrize("args", [
+    ["history", "--limit", "1_0"], ["history", "--limit", "١٠"],
+    ["reconcile", "--min-age", "1_20"], ["campaign", "reconcile", "X", "--min-age", "١٢٠"],
+])
+def test_every_integer_option_takes_ascii_digits_only(invoke, fp, args):
+    result = invoke(*args)
+    assert result.code == 2
+    assert "digits 0-9" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not fp.calls
+
+
+def test_no_integer_option_is_left_to_clicks_own_int():
+    """click's int takes ``1_0`` and Arabic-Indic digits; every integer option uses the
+    ASCII one (INTEGER), so a new option cannot quietly miss it."""
+    import click
+
+    from tests.conftest import every_command
+
+    def commands(command):
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from commands(sub)
+
+    loose = [(command.name, param.name) for top in every_command().values()
+             for command in commands(top) for param in command.params
+             if isinstance(param.type, click.types.IntParamType)]
+    assert not loose
