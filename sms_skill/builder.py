@@ -74,13 +74,6 @@ class Target:
     def __init__(self, region: str = DEFAULT_REGION, profile: str | None = None) -> None:
         self.region, self.profile = region, profile
 
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Target) and
-                (self.region, self.profile) == (other.region, other.profile))
-
-    def __repr__(self) -> str:
-        return f"Target(region={self.region!r}, profile={self.profile!r})"
-
 
 def target(region: str | None = None, profile: str | None = None) -> Target:
     """A checked Target: the region (else the default) and the profile, as given."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
+
+from sms_skill.builder import shell_line
 
 
 def name() -> str:
@@ -12,11 +13,7 @@ def name() -> str:
     ``python -m sms_skill`` or the installed ``sms-skill`` script, by how Python was started."""
     given = os.environ.get("SMS_SKILL_PROG", "").strip()
     if given:
-        if re.fullmatch(r"[\w@%+=:,./-]+", given):
-            return given
-        from sms_skill.builder import shell_line
-
-        return shell_line([given])
+        return shell_line([given])  # as typed, quoted only where a shell needs it
     started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     if started in ("__main__.py", "-m", "-c", ""):
         return "python -m sms_skill"

@@ -471,6 +471,34 @@ def clean_up_dead_runs() -> None:
     Client(builder.Target()).clean_up_dead_runs()
 
 
+def local_command(rows: str | None = None) -> Callable:
+    """Decorate a command that calls no SMS API, its body ``(**options) -> result``: the
+    options refused for it (``local_only``) and the settings are checked, AI mode that a
+    killed run left on is switched off, then the result is printed (``rows``: the list a
+    table shows)."""
+
+    def wrap(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def command(**options: object) -> None:
+            from sms_skill import output
+
+            ctx = click.get_current_context()
+            settings = settings_of(ctx)
+            query = output.compile_query(settings.query)
+            names = []
+            while ctx.parent is not None:  # the command as typed, without the program
+                names.insert(0, ctx.info_name)
+                ctx = ctx.parent
+            local_only(settings, " ".join(names))
+            checked_target(settings, options)
+            clean_up_dead_runs()
+            emit(output.render(body(**options), settings.format, query, rows))
+
+        return command
+
+    return wrap
+
+
 def required(value: object, option: str) -> None:
     if value is None:
         raise InputError(option, "is required")

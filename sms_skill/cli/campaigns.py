@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import click
 
 from sms_skill.cli import (
     INTEGER,
     NUMBER,
     Group,
-    clean_up_dead_runs,
     cli,
-    emit,
-    local_only,
+    local_command,
     run_operation,
-    settings_of,
 )
 from sms_skill.cli.sending import campaign_outcome, progress
 from sms_skill.errors import InputError, SkillError
@@ -35,31 +29,9 @@ def campaign():
     """
 
 
-def _store_command(body: Callable) -> Callable:
-    """Run ``body(store, **options)`` on the journal's campaign tables and print it."""
-
-    @functools.wraps(body)
-    def command(**options: object) -> None:
-        from sms_skill import campaign as campaigns
-        from sms_skill import output
-
-        settings = settings_of(click.get_current_context())
-        query = output.compile_query(settings.query)
-        local_only(settings, "campaign " + click.get_current_context().info_name)
-        clean_up_dead_runs()
-        store = campaigns.Store()
-        try:
-            result = body(store, **options)
-        finally:
-            store.close()
-        emit(output.render(result, settings.format, query, "chunk_list"))
-
-    return command
-
-
 @campaign.command("list")
-@_store_command
-def campaign_list(store):
+@local_command("chunk_list")
+def campaign_list():
     """Every campaign, newest first, with counts of chunks and recipients by state.
 
     \b
@@ -68,7 +40,8 @@ def campaign_list(store):
     """
     from sms_skill import campaign as campaigns
 
-    return campaigns.campaigns(store)
+    with campaigns.Store() as store:
+        return campaigns.campaigns(store)
 
 
 @campaign.command("show")
@@ -76,8 +49,8 @@ def campaign_list(store):
 @click.option("--numbers", is_flag=True, help="List each chunk's recipients (masked).")
 @click.option("--no-mask", is_flag=True, help="With --numbers: the numbers in full.")
 @click.option("--chunk", type=INTEGER, help="Only this chunk (its number in chunk_list).")
-@_store_command
-def campaign_show(store, campaign_id, numbers, no_mask, chunk):
+@local_command("chunk_list")
+def campaign_show(campaign_id, numbers, no_mask, chunk):
     """One campaign: parameters, counts, and each chunk's state, BizId and error.
 
     \b
@@ -89,7 +62,9 @@ def campaign_show(store, campaign_id, numbers, no_mask, chunk):
 
     if no_mask and not numbers:
         raise InputError("--no-mask", "only goes with --numbers")
-    return campaigns.show(store, campaign_id, numbers=numbers, unmask=no_mask, chunk=chunk)
+    with campaigns.Store() as store:
+        return campaigns.show(store, campaign_id, numbers=numbers, unmask=no_mask,
+                              chunk=chunk)
 
 
 @campaign.command("retry")

@@ -6,10 +6,9 @@ import click
 
 from sms_skill.cli import (
     checked_target,
-    clean_up_dead_runs,
     cli,
     emit,
-    local_only,
+    local_command,
     settings_of,
 )
 from sms_skill.errors import InputError, SkillError
@@ -52,6 +51,7 @@ def precheck():
 @click.option("--message", metavar="TEXT",
               help="The gateway's Message, e.g. '触发分钟级流控Permits:1': for "
                    "isv.BUSINESS_LIMIT_CONTROL, which window was hit and when to retry.")
+@local_command()
 def explain(code, message):
     """Meaning and next step for an error code, from references/sms-error-codes.md.
 
@@ -61,11 +61,8 @@ def explain(code, message):
       {prog} explain isv.BUSINESS_LIMIT_CONTROL --message '触发小时级流控Permits:5'
       {prog} explain MOBILE_NOT_ON_SERVICE
     """
-    from sms_skill import output, references
+    from sms_skill import references
 
-    settings = settings_of(click.get_current_context())
-    local_only(settings, "explain")
-    clean_up_dead_runs()
     entry = references.lookup(code)
     if entry is None:
         raise InputError("", f"{code} is not in references/sms-error-codes.md;",
@@ -78,6 +75,6 @@ def explain(code, message):
 
         data["MessageMeans"] = (limits.translate(message) if entry.code == limits.THROTTLE_CODE
                                 else None) or "no known window in this message"
-    emit(output.render(data, settings.format, output.compile_query(settings.query)))
+    return data
 
 

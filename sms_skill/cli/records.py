@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import click
 
 from sms_skill import validation
@@ -15,6 +12,7 @@ from sms_skill.cli import (
     clean_up_dead_runs,
     cli,
     emit,
+    local_command,
     local_only,
     ops,
     run_operation,
@@ -116,6 +114,7 @@ def history(ctx, limit, no_mask, with_chunks):
 @click.option("--older-than", required=True, metavar="AGE",
               help="Forget sends and campaigns older than this: 30d, 12h, 90m, 3600s or "
                    "2w (a bare number is days).")
+@local_command()
 def history_prune(older_than):
     """Forget sends and campaigns (with their phone numbers) older than --older-than.
 
@@ -127,15 +126,9 @@ def history_prune(older_than):
     Example:
       {prog} history prune --older-than 30d
     """
-    from sms_skill import output, retention
+    from sms_skill import retention
 
-    settings = settings_of(click.get_current_context())
-    query = output.compile_query(settings.query)
-    age = validation.duration(older_than, "--older-than")
-    local_only(settings, "history prune")
-    checked_target(settings, {})
-    clean_up_dead_runs()
-    emit(output.render(retention.prune_older_than(age), settings.format, query))
+    return retention.prune_older_than(validation.duration(older_than, "--older-than"))
 
 
 @cli.group(cls=Group)
@@ -156,26 +149,9 @@ def suppression():
     """
 
 
-def _suppression(body: Callable) -> Callable:
-    """A suppression command: local only, output rendered like any result."""
-
-    @functools.wraps(body)
-    def command(**options: object) -> None:
-        from sms_skill import output
-
-        settings = settings_of(click.get_current_context())
-        query = output.compile_query(settings.query)
-        local_only(settings, "suppression " + click.get_current_context().info_name)
-        checked_target(settings, options)
-        clean_up_dead_runs()
-        emit(output.render(body(**options), settings.format, query))
-
-    return command
-
-
 @suppression.command("list")
 @click.option("--no-mask", is_flag=True, help="Show full phone numbers.")
-@_suppression
+@local_command()
 def suppression_list(no_mask):
     """The numbers on the list, newest first, with why they are there."""
     from sms_skill import suppression as listed
@@ -187,7 +163,7 @@ def suppression_list(no_mask):
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
 @click.option("--reason", default="added by hand", show_default=True,
               help="Why (shown by `suppression list`).")
-@_suppression
+@local_command()
 def suppression_add(numbers, reason):
     """Put numbers on the list: later sends skip them."""
     from sms_skill import suppression as listed
@@ -197,7 +173,7 @@ def suppression_add(numbers, reason):
 
 @suppression.command("remove")
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
-@_suppression
+@local_command()
 def suppression_remove(numbers):
     """Take numbers off the list (e.g. a number that works again)."""
     from sms_skill import suppression as listed
@@ -209,7 +185,7 @@ def suppression_remove(numbers):
 @click.argument("source", metavar="FILE")
 @click.option("--reason", default="imported", show_default=True,
               help="Why (shown by `suppression list`).")
-@_suppression
+@local_command()
 def suppression_import(source, reason):
     """Add every number of FILE: one per line or a CSV with a phone column; - for stdin."""
     from sms_skill import suppression as listed
